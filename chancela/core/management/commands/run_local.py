@@ -1,0 +1,85 @@
+"""Start everything a person needs to try Chancela on one machine.
+
+Web server, task worker, the periodic scheduler and the local Clicksign emulator run as child
+processes; Ctrl-C stops them all. Demo data is created on an empty database.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from chancela.demo import demo_exists, demo_summary, seed_demo
+
+EMULATOR_PORT = 8765
+
+
+def local_processes(python: str, web_port: int) -> list[tuple[str, list[str]]]:
+    """The processes of a local run (name, argv)."""
+    processes = [
+        ("web", [python, "manage.py", "runserver", f"127.0.0.1:{web_port}", "--noreload"]),
+        ("worker", [python, "manage.py", "db_worker", "--no-reload", "--interval", "0.5"]),
+    ]
+    if importlib.util.find_spec("clicksign_emulator") is not None:
+        processes.insert(
+            0,
+            ("emulator", [python, "-m", "clicksign_emulator", "--port", str(EMULATOR_PORT)]),
+        )
+    return processes
+
+
+class Command(BaseCommand):
+    help = "Run Chancela locally: web + worker + Clicksign emulator, with demo data."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        logins = None
+        if not demo_exists():
+            logins = seed_demo()
+        children: list[subprocess.Popen[bytes]] = []
+        try:
+            for name, argv in local_processes(sys.executable, options["port"]):
+                self.stdout.write(f"starting {name}: {' '.join(argv[1:])}")
+                children.append(subprocess.Popen(argv, env=os.environ.copy()))  # noqa: S603
+                time.sleep(0.3)
+            self.stdout.write("")
+            self.stdout.write(self.style.SUCCESS("Chancela está no ar."))
+            if logins:
+                self.stdout.write(demo_summary(logins))
+            else:
+                self.stdout.write(
+                    f"Chancela: {settings.PUBLIC_URL}/  (logins de demonstração: veja o README; "
+                    "senha chancela-demo)"
+                )
+            if any(name == "emulator" for name, _ in local_processes(sys.executable, 0)):
+                self.stdout.write(
+                    f"Emulador da Clicksign (caixa de e-mail dos signatários): "
+                    f"http://127.0.0.1:{EMULATOR_PORT}/"
+                )
+            self.stdout.write("Ctrl-C para parar.")
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+            self.stderr.write("A child process stopped; shutting the others down.")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
+            for child in children:
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()

@@ -1,0 +1,89 @@
+"""Brazilian personal data: CPF, phone and names — normalising, validating and masking.
+
+Stored forms: CPF as 11 digits, phone as DDD + number (10 or 11 digits, no country code), the
+format Clicksign's v3 signer resource documents.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DIGITS = re.compile(r"\D")
+
+
+def only_digits(value: str | None) -> str:
+    return _DIGITS.sub("", value or "")
+
+
+def cpf_normalize(value: str | None) -> str:
+    return only_digits(value)
+
+
+def cpf_is_valid(value: str | None) -> bool:
+    """True for an 11-digit CPF whose two check digits match (formatted input accepted)."""
+    digits = cpf_normalize(value)
+    if len(digits) != 11 or digits == digits[0] * 11:
+        return False
+    numbers = [int(d) for d in digits]
+    for size in (9, 10):
+        total = sum(
+            n * weight for n, weight in zip(numbers[:size], range(size + 1, 1, -1), strict=True)
+        )
+        check = (total * 10) % 11 % 10
+        if check != numbers[size]:
+            return False
+    return True
+
+
+def cpf_format(value: str | None) -> str:
+    digits = cpf_normalize(value)
+    if len(digits) != 11:
+        return value or ""
+    return f"{digits[:3]}.{digits[3:6]}.{digits[6:9]}-{digits[9:]}"
+
+
+def cpf_mask(value: str | None) -> str:
+    """Show only the middle six digits: ***.456.789-**."""
+    digits = cpf_normalize(value)
+    if len(digits) != 11:
+        return ""
+    return f"***.{digits[3:6]}.{digits[6:9]}-**"
+
+
+def phone_normalize(value: str | None) -> str:
+    """DDD + number, without the +55 country code."""
+    digits = only_digits(value)
+    if len(digits) in (12, 13) and digits.startswith("55"):
+        digits = digits[2:]
+    return digits
+
+
+def phone_is_valid(value: str | None) -> bool:
+    """A Brazilian landline (10 digits) or mobile (11 digits, 9 after the DDD)."""
+    digits = phone_normalize(value)
+    if len(digits) not in (10, 11) or digits[0] == "0" or digits[1] == "0":
+        return False
+    return len(digits) == 10 or digits[2] == "9"
+
+
+def phone_mask(value: str | None) -> str:
+    digits = phone_normalize(value)
+    if len(digits) < 10:
+        return ""
+    return f"({digits[:2]}) *****-{digits[-4:]}"
+
+
+def name_is_complete(value: str | None) -> bool:
+    """At least first and last name, and no digits — Clicksign refuses anything else."""
+    text = (value or "").strip()
+    if any(ch.isdigit() for ch in text):
+        return False
+    return len([part for part in text.split() if part]) >= 2
+
+
+def email_mask(value: str | None) -> str:
+    text = value or ""
+    if "@" not in text:
+        return ""
+    local, domain = text.split("@", 1)
+    return f"{local[:1]}***@{domain}"

@@ -1,0 +1,76 @@
+import pytest
+from cryptography.fernet import Fernet
+from django.core.management import call_command
+from django.db import connection
+
+from chancela.core.crypto import EncryptionKeyError, decrypt, encrypt, encrypted_fields
+from chancela.esign.models import SignatureConfig
+from chancela.testing.factories import TEST_TOKEN, TEST_WEBHOOK_SECRET, make_config, make_unit
+
+
+def _raw_column(config: SignatureConfig, column: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {column} FROM {SignatureConfig._meta.db_table} WHERE id = %s",  # noqa: S608
+            [config.pk],
+        )
+        return cursor.fetchone()[0]
+
+
+def test_it_round_trips_a_secret_under_the_configured_keys():
+    stored = encrypt("segredo")
+    assert stored.startswith("f1:")
+    assert "segredo" not in stored
+    assert decrypt(stored) == "segredo"
+
+
+@pytest.mark.django_db
+def test_it_stores_no_plaintext_secret_in_the_database_columns():
+    config = make_config(make_unit())
+    raw_token = _raw_column(config, "token")
+    raw_secret = _raw_column(config, "webhook_secret")
+    assert TEST_TOKEN not in raw_token and raw_token.startswith("f1:")
+    assert TEST_WEBHOOK_SECRET not in raw_secret and raw_secret.startswith("f1:")
+    assert SignatureConfig.objects.get(pk=config.pk).token == TEST_TOKEN
+
+
+@pytest.mark.django_db
+def test_it_raises_when_the_key_is_wrong_instead_of_returning_the_stored_value(settings):
+    config = make_config(make_unit())
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    with pytest.raises(EncryptionKeyError):
+        SignatureConfig.objects.get(pk=config.pk)
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_work_without_any_key(settings):
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.ENCRYPTION_KEYS = []
+    with pytest.raises(ImproperlyConfigured):
+        encrypt("x")
+
+
+@pytest.mark.django_db
+def test_it_rotates_every_row_so_the_new_key_alone_reads_them(settings):
+    old_key = settings.ENCRYPTION_KEYS[0]
+    configs = [make_config(make_unit()) for _ in range(3)]
+    new_key = Fernet.generate_key().decode()
+    settings.ENCRYPTION_KEYS = [new_key, old_key]
+
+    call_command("rotate_encryption_keys", verbosity=0)
+
+    settings.ENCRYPTION_KEYS = [new_key]
+    for config in configs:
+        fresh = SignatureConfig.objects.get(pk=config.pk)
+        assert fresh.token == TEST_TOKEN
+        assert fresh.webhook_secret == TEST_WEBHOOK_SECRET
+    settings.ENCRYPTION_KEYS = [old_key]
+    with pytest.raises(EncryptionKeyError):
+        SignatureConfig.objects.get(pk=configs[0].pk)
+
+
+def test_it_finds_the_encrypted_columns_of_the_project():
+    names = {(model.__name__, field.name) for model, field in encrypted_fields()}
+    assert ("SignatureConfig", "token") in names
+    assert ("SignatureConfig", "webhook_secret") in names

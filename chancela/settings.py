@@ -1,0 +1,205 @@
+"""Django settings for Chancela.
+
+Everything deployment-specific comes from environment variables (see ARCHITECTURE.md,
+"Interfaces that other tools rely on"); a local `.env` file, written by `make run`, fills the
+ones that are not set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from chancela.core.env import env_bool, env_int, env_list, env_str, load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("CHANCELA_DATA_DIR", str(BASE_DIR / "data")))
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+load_dotenv(BASE_DIR / ".env")
+
+DEBUG = env_bool("CHANCELA_DEBUG", False)
+
+SECRET_KEY = env_str("CHANCELA_SECRET_KEY")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "CHANCELA_SECRET_KEY is not set. Run `make run` once to write a local .env, "
+        "or set the variable in the environment."
+    )
+
+# Fernet keys for secrets at rest, newest first. Never derived from SECRET_KEY.
+ENCRYPTION_KEYS = env_list("CHANCELA_ENCRYPTION_KEYS")
+
+PUBLIC_URL = env_str("CHANCELA_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Clicksign base URLs per environment. Deployment-level only (used to point at the emulator);
+# never editable on a screen.
+CLICKSIGN_URLS = {
+    "sandbox": env_str("CHANCELA_CLICKSIGN_SANDBOX_URL", "https://sandbox.clicksign.com").rstrip(
+        "/"
+    ),
+    "production": env_str("CHANCELA_CLICKSIGN_PRODUCTION_URL", "https://app.clicksign.com").rstrip(
+        "/"
+    ),
+}
+
+ALLOWED_HOSTS = env_list("CHANCELA_ALLOWED_HOSTS") or ["127.0.0.1", "localhost", "[::1]"]
+CSRF_TRUSTED_ORIGINS = env_list("CHANCELA_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.forms",
+    "django_tasks",
+    "django_tasks_db",
+    "chancela.core",
+    "chancela.institutions",
+    "chancela.esign",
+    "chancela.clicksign",
+    "chancela.signing",
+    "chancela.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "chancela.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "chancela.web.context_processors.unit_filter",
+            ],
+        },
+    },
+]
+
+FORM_RENDERER = "chancela.web.forms.ChancelaFormRenderer"
+
+WSGI_APPLICATION = "chancela.wsgi.application"
+
+# --- Database -------------------------------------------------------------------------------
+DATABASE_URL = env_str("CHANCELA_DATABASE_URL", f"sqlite:///{DATA_DIR / 'chancela.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+_db = DATABASES["default"]
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # Web and worker processes share one SQLite file: WAL lets readers go on while one writer
+    # works, IMMEDIATE takes the write lock at BEGIN (no lock-upgrade deadlocks), and the busy
+    # timeout makes a writer wait instead of failing with "database is locked".
+    _db["CONN_MAX_AGE"] = 0
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+        ),
+    }
+    _db["TEST"] = {
+        "NAME": env_str("CHANCELA_TEST_DATABASE_NAME", str(DATA_DIR / "test_chancela.sqlite3"))
+    }
+else:
+    _db["TEST"] = {"NAME": env_str("CHANCELA_TEST_DATABASE_NAME", "test_chancela")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Background jobs (django-tasks + django-tasks-db: the queue lives in our database) --------
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+
+# --- Auth -----------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "web:dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+# --- i18n -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "pt-br"
+LANGUAGES = [("pt-br", "Português (Brasil)"), ("en", "English")]
+TIME_ZONE = "America/Sao_Paulo"
+USE_I18N = True
+USE_TZ = True
+LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# --- Static and uploaded files --------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+# Originals and signed PDFs live outside the web root and are only served through views that
+# check the user's units.
+MEDIA_ROOT = Path(env_str("CHANCELA_MEDIA_ROOT", str(DATA_DIR / "files")))
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 150 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- E-mail (the seed's failure log goes to each configuration's notification address) -------
+EMAIL_BACKEND = env_str("CHANCELA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("CHANCELA_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("CHANCELA_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("CHANCELA_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("CHANCELA_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("CHANCELA_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str(
+    "CHANCELA_DEFAULT_FROM_EMAIL", "Chancela <nao-responda@chancela.local>"
+)
+
+# --- Security headers -----------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Logging: structured, with a redaction filter as a safety net for secrets and PII --------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "chancela.core.logging.RedactingFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": env_str("CHANCELA_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
+
+# --- Chancela behaviour ---------------------------------------------------------------------
+# After a webhook secret is replaced, callbacks signed with the old one still verify this long.
+CHANCELA_WEBHOOK_SECRET_GRACE_HOURS = env_int("CHANCELA_WEBHOOK_SECRET_GRACE_HOURS", 72)

@@ -1,0 +1,19 @@
+"""Settings for the test suite: the real settings plus fixed, test-only keys and fast hashing.
+
+The database stays real (SQLite file or PostgreSQL, from CHANCELA_DATABASE_URL).
+"""
+
+import os
+
+os.environ.setdefault("CHANCELA_SECRET_KEY", "test-only-secret-key-not-for-production")
+# Two test-only Fernet keys, newest first (tests of rotation build their own lists).
+os.environ.setdefault(
+    "CHANCELA_ENCRYPTION_KEYS",
+    "K2rW1sXnS3y6gYpK1b0n8o3bHhJcQm7qfJ3mUu6b0wE=,b3Qm1YkZ2k4yN0h6Zb1l2q0Jr7b5c1x9S4d8F2g6H0I=",
+)
+
+from chancela.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+MEDIA_ROOT = DATA_DIR / "test-files"  # noqa: F405

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+admin.site.site_header = "Chancela — administração"
+admin.site.site_title = "Chancela"
+admin.site.index_title = "Administração"
+
+urlpatterns = [
+    path("entrar/", auth_views.LoginView.as_view(), name="login"),
+    path("sair/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("", include("chancela.esign.urls")),
+    path("", include("chancela.web.urls")),
+]
