@@ -1,0 +1,215 @@
+"""The demo institution created by `seed_demo` (and used by `make run`)."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import Group, Permission, User
+from django.db import transaction
+from django.utils import timezone
+
+from chancela.esign.models import SignatureConfig
+from chancela.esign.services import (
+    document_type_create,
+    sharing_policy_set,
+    signature_config_create,
+)
+from chancela.institutions.models import Person, SharingType, Unit, UnitAccess, UnitGroup
+
+DEMO_PASSWORD = "chancela-demo"
+# The token of the account the local Clicksign emulator creates at start-up.
+DEMO_SANDBOX_TOKEN = "0c1a7a5e-5a4d-4b0c-9d3e-c1a7e5a4d000"
+DEMO_API_USER_EMAIL = "api@demo.chancela.local"
+
+PROFILE_IT = "Administrador de TI"
+PROFILE_OFFICE = "Secretaria acadêmica"
+
+UNITS = [
+    ("CENTRO", "Colégio Horizonte — Centro"),
+    ("NORTE", "Colégio Horizonte — Zona Norte"),
+    ("FACULDADE", "Faculdade Horizonte"),
+]
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    password: str
+    description: str
+
+
+def _cpf(seed: int) -> str:
+    base = [int(d) for d in f"{(seed * 7919 + 123456789) % 10**9:09d}"]
+    if len(set(base)) == 1:
+        base[0] = (base[0] + 1) % 10
+    for size in (9, 10):
+        total = sum(n * w for n, w in zip(base, range(size + 1, 1, -1), strict=True))
+        base.append((total * 10) % 11 % 10)
+    return "".join(map(str, base))
+
+
+def _birth(years: int, days: int = 0) -> date:
+    today = timezone.localdate()
+    try:
+        anniversary = today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        anniversary = today.replace(year=today.year - years, day=28)
+    return anniversary - timedelta(days=days)
+
+
+def _profile(name: str, perms: list[str]) -> Group:
+    group, _ = Group.objects.get_or_create(name=name)
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        group.permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return group
+
+
+def demo_exists() -> bool:
+    return UnitGroup.objects.filter(code="HORIZONTE").exists()
+
+
+@transaction.atomic
+def seed_demo() -> list[DemoLogin]:
+    """Create the demo institution. Returns the demo logins (all with DEMO_PASSWORD)."""
+    group = UnitGroup.objects.create(code="HORIZONTE", name="Rede Horizonte de Ensino")
+    units = {code: Unit.objects.create(code=code, name=name, group=group) for code, name in UNITS}
+
+    it_profile = _profile(PROFILE_IT, ["esign.manage_signature_config", "signing.send_documents"])
+    office_profile = _profile(PROFILE_OFFICE, ["signing.send_documents"])
+
+    logins = [DemoLogin("admin", DEMO_PASSWORD, "administrador geral (todas as unidades)")]
+    admin = User.objects.create_superuser(
+        "admin", "admin@demo.chancela.local", DEMO_PASSWORD, first_name="Administração"
+    )
+    for code, unit in units.items():
+        slug = code.lower()
+        for prefix, profile, label in (
+            ("ti", it_profile, "TI / integração"),
+            ("secretaria", office_profile, "secretaria acadêmica"),
+        ):
+            user = User.objects.create_user(
+                f"{prefix}.{slug}",
+                f"{prefix}.{slug}@demo.chancela.local",
+                DEMO_PASSWORD,
+                first_name=label.capitalize(),
+                last_name=unit.name,
+            )
+            user.groups.add(profile)
+            UnitAccess.objects.create(user=user, unit=unit)
+            logins.append(DemoLogin(user.username, DEMO_PASSWORD, f"{label} — {unit.name}"))
+
+    # One sandbox configuration for the whole network, pointing at the local emulator.
+    sharing_policy_set(actor=admin, sharing_type=SharingType.UNIT_GROUP)
+    config = signature_config_create(
+        actor=admin,
+        unit=units["CENTRO"],
+        name="Clicksign Sandbox (homologação)",
+        environment="sandbox",
+        api_user_email=DEMO_API_USER_EMAIL,
+        token=DEMO_SANDBOX_TOKEN,
+        notification_email="ti@demo.chancela.local",
+        require_selfie=False,
+        require_handwritten=True,
+    )
+    all_units = list(units.values())
+    for code, name, days in (
+        ("CONTRATO_MATRICULA", "Contrato de matrícula", 30),
+        ("DECLARACAO_MATRICULA", "Declaração de matrícula", 15),
+        ("TERMO_ESTAGIO", "Termo de compromisso de estágio", 20),
+    ):
+        document_type_create(
+            code=code,
+            name=name,
+            units=all_units,
+            config=config,
+            default_deadline_days=days,
+            message=f"{name}: confira e assine eletronicamente.",
+        )
+
+    _seed_people(units)
+    return logins
+
+
+def _person(unit: Unit, n: int, name: str, **kwargs: Any) -> Person:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    email_user = ascii_name.split()[0] + "." + ascii_name.split()[-1]
+    defaults: dict[str, Any] = {
+        "email": f"{email_user}@exemplo.com.br",
+        "cpf": _cpf(n),
+        "phone": f"119{n:08d}"[:11],
+    }
+    defaults.update(kwargs)
+    return Person.objects.create(unit=unit, name=name, **defaults)
+
+
+def _seed_people(units: dict[str, Unit]) -> None:
+    n = iter(range(1, 1000))
+    centro, norte, faculdade = units["CENTRO"], units["NORTE"], units["FACULDADE"]
+    # Staff who sign for the institution, and witnesses
+    for unit in units.values():
+        _person(
+            unit,
+            next(n),
+            f"Helena Duarte {unit.code.title()}",
+            code=f"DIR-{unit.code}",
+            birth_date=_birth(48),
+        )
+        _person(
+            unit,
+            next(n),
+            f"Roberto Nunes {unit.code.title()}",
+            code=f"SEC-{unit.code}",
+            birth_date=_birth(39),
+        )
+        _person(
+            unit,
+            next(n),
+            f"Fernanda Costa {unit.code.title()}",
+            code=f"TST-{unit.code}",
+            birth_date=_birth(31),
+        )
+    families = [
+        # (unit, student, age years, age extra days, emancipated, guardians)
+        (centro, "Ana Beatriz Souza", 12, 40, False, ["Marcos Souza", "Patrícia Souza"]),
+        (centro, "Bruno Henrique Lima", 15, 364, False, ["Carla Lima"]),
+        (centro, "Camila Rocha Ferreira", 16, 0, False, ["Jorge Ferreira"]),
+        (norte, "Diego Martins Alves", 17, 364, False, ["Sandra Martins"]),
+        (norte, "Eduarda Pires Gomes", 17, 100, True, ["Luís Gomes"]),
+        (norte, "Felipe Araújo Santos", 18, 0, False, ["Regina Araújo"]),
+        (faculdade, "Gabriela Moura Teixeira", 21, 50, False, []),
+        (faculdade, "Henrique Barbosa Melo", 19, 200, False, ["Vera Barbosa"]),
+    ]
+    for index, (unit, student_name, years, days, emancipated, guardian_names) in enumerate(
+        families, start=1
+    ):
+        student = _person(
+            unit,
+            next(n),
+            student_name,
+            code=f"{unit.code[:3]}{2026000 + index}",
+            birth_date=_birth(years, days),
+            emancipated=emancipated,
+        )
+        for guardian_name in guardian_names:
+            guardian = _person(unit, next(n), guardian_name, birth_date=_birth(45))
+            student.guardians.add(guardian)
+
+
+def demo_config() -> SignatureConfig | None:
+    return SignatureConfig.objects.filter(api_user_email=DEMO_API_USER_EMAIL).first()
+
+
+def demo_summary(logins: list[DemoLogin]) -> str:
+    lines = [
+        f"Chancela: {settings.PUBLIC_URL}/",
+        "Logins de demonstração (senha para todos: " + DEMO_PASSWORD + "):",
+    ]
+    lines += [f"  {login.username:<22} {login.description}" for login in logins]
+    return "\n".join(lines)

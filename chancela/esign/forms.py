@@ -1,0 +1,283 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.db.models import QuerySet
+
+from chancela.esign.models import DocumentType, Environment, RemindInterval, SignatureConfig
+from chancela.institutions.models import SharingType, Unit
+
+HELP = {
+    "environment": (
+        "Sandbox é o ambiente de homologação: testes gratuitos, "
+        "<strong>sem validade jurídica</strong>. "
+        "Produção é o ambiente das assinaturas com validade jurídica, depois da homologação. "
+        "Os endereços vêm da instalação do Chancela e não são digitados aqui."
+    ),
+    "api_user_email": (
+        "Na sua conta Clicksign: <em>Configurações → API</em>, campo “E-mail do usuário da API” "
+        "(botão <em>Salvar e-mail</em>). Sem esse e-mail a Clicksign recusa todas as chamadas."
+    ),
+    "token": (
+        "Na sua conta Clicksign: <em>Configurações → API → Gerar Access Token</em>. Copie o token "
+        "gerado, no formato xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx. Ele é guardado criptografado "
+        "e nunca volta a ser exibido."
+    ),
+    "webhook_secret": (
+        "Cadastre a <em>URL do Webhook</em> acima na Clicksign (<em>Configurações → API → "
+        "Adicionar Webhook</em>); a Clicksign então mostra a chave “HMAC SHA256 Secret”, de 32 "
+        "caracteres. Copie-a aqui — ou, depois de salvar, use “Registrar webhook na Clicksign”, "
+        "que cadastra a URL e guarda a chave sozinho."
+    ),
+    "notification_email": (
+        "E-mail da instituição que recebe um registro (log) sempre que ocorrer um erro no envio "
+        "de um documento para a Clicksign."
+    ),
+    "require_selfie": (
+        "Pede a cada signatário uma selfie, tirada com a câmera do dispositivo, como ponto de "
+        "autenticação no momento da assinatura."
+    ),
+    "require_handwritten": (
+        "Pede a assinatura manuscrita, desenhada na tela, como ponto de autenticação."
+    ),
+    "require_official_document": (
+        "Pede a foto (frente e verso) de um documento oficial do signatário como ponto de "
+        "autenticação."
+    ),
+    "active": "Só configurações ativas podem ser escolhidas nos tipos de documento.",
+}
+
+
+def environment_choices() -> list[tuple[str, str]]:
+    return [
+        (Environment.SANDBOX, f"Sandbox (homologação) — {settings.CLICKSIGN_URLS['sandbox']}"),
+        (Environment.PRODUCTION, f"Produção — {settings.CLICKSIGN_URLS['production']}"),
+    ]
+
+
+class SignatureConfigForm(forms.Form):
+    unit = forms.ModelChoiceField(
+        label="Unidade",
+        queryset=Unit.objects.none(),
+        help_text="A unidade dona da configuração. O compartilhamento definido em "
+        "“Informações compartilhadas” diz quais outras unidades também a usam.",
+    )
+    name = forms.CharField(
+        label="Descrição",
+        max_length=120,
+        help_text="Um nome para reconhecer a configuração, por exemplo “Clicksign Homologação”.",
+    )
+    environment = forms.ChoiceField(
+        label="URL do serviço", widget=forms.RadioSelect, help_text=HELP["environment"]
+    )
+    api_user_email = forms.EmailField(
+        label="E-mail do usuário da API", help_text=HELP["api_user_email"]
+    )
+    token = forms.CharField(
+        label="Chave de autenticação (Token)",
+        required=True,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=HELP["token"],
+    )
+    webhook_secret = forms.CharField(
+        label="Chave de segurança do Webhook",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=HELP["webhook_secret"],
+    )
+    notification_email = forms.EmailField(
+        label="Email para notificações", help_text=HELP["notification_email"]
+    )
+    require_selfie = forms.BooleanField(
+        label="Solicita Selfie", required=False, help_text=HELP["require_selfie"]
+    )
+    require_handwritten = forms.BooleanField(
+        label="Solicita assinatura manuscrita",
+        required=False,
+        help_text=HELP["require_handwritten"],
+    )
+    require_official_document = forms.BooleanField(
+        label="Solicita documento", required=False, help_text=HELP["require_official_document"]
+    )
+    active = forms.BooleanField(
+        label="Ativa", required=False, initial=True, help_text=HELP["active"]
+    )
+
+    error_messages = {"required": "Este campo é obrigatório."}
+
+    def __init__(
+        self,
+        *args: Any,
+        units: QuerySet[Unit],
+        instance: SignatureConfig | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.instance = instance
+        if instance is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "unit": instance.unit_id,
+                    "name": instance.name,
+                    "environment": instance.environment,
+                    "api_user_email": instance.api_user_email,
+                    "notification_email": instance.notification_email,
+                    "require_selfie": instance.require_selfie,
+                    "require_handwritten": instance.require_handwritten,
+                    "require_official_document": instance.require_official_document,
+                    "active": instance.active,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        self.fields["environment"].choices = environment_choices()  # type: ignore[attr-defined]
+        for field in self.fields.values():
+            field.error_messages.setdefault("required", "Este campo é obrigatório.")
+            field.error_messages["required"] = "Este campo é obrigatório."
+        for name in ("api_user_email", "notification_email"):
+            self.fields[name].error_messages["invalid"] = (
+                "Informe um e-mail válido, por exemplo secretaria@escola.edu.br."
+            )
+        if instance is not None:
+            self.fields["unit"].disabled = True
+            self.fields["unit"].help_text = "A unidade dona não muda depois de criada."
+            self.fields["environment"].disabled = True
+            self.fields["environment"].help_text = (
+                "O ambiente não muda depois de criada. Para ir da Sandbox para Produção, crie "
+                "uma nova configuração — é a orientação da Clicksign e garante que nada dos "
+                "testes seja reaproveitado em produção."
+            )
+            self.fields["token"].required = False
+            self.fields["token"].help_text = (
+                "Deixe em branco para manter o token atual. " + HELP["token"]
+            )
+            self.fields["webhook_secret"].help_text = (
+                "Deixe em branco para manter a chave atual. " + HELP["webhook_secret"]
+            )
+
+
+class DocumentTypeForm(forms.Form):
+    code = forms.CharField(
+        label="Código",
+        max_length=40,
+        help_text="Identificador usado pelo sistema acadêmico na API, por exemplo "
+        "CONTRATO_MATRICULA. Letras, números e sublinhado.",
+    )
+    name = forms.CharField(label="Nome", max_length=150)
+    units = forms.ModelMultipleChoiceField(
+        label="Unidades",
+        queryset=Unit.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Unidades que enviam este tipo de documento.",
+    )
+    config = forms.ModelChoiceField(
+        label="Configuração de assinatura",
+        queryset=SignatureConfig.objects.none(),
+        help_text="Só aparecem configurações ativas. A configuração precisa atender todas as "
+        "unidades escolhidas (veja “Informações compartilhadas”).",
+    )
+    default_deadline_days = forms.IntegerField(
+        label="Prazo para assinar (dias)",
+        min_value=1,
+        max_value=90,
+        initial=30,
+        help_text="Entre 1 e 90 dias: a Clicksign não aceita prazo maior.",
+    )
+    remind_interval = forms.TypedChoiceField(
+        label="Lembretes automáticos",
+        choices=[("", "Não enviar lembretes"), *RemindInterval.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        initial=3,
+        help_text="A Clicksign envia no máximo 3 lembretes.",
+    )
+    message = forms.CharField(
+        label="Mensagem aos signatários",
+        required=False,
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Texto do e-mail de solicitação de assinatura.",
+    )
+    active = forms.BooleanField(label="Ativo", required=False, initial=True)
+
+    def __init__(
+        self,
+        *args: Any,
+        units: QuerySet[Unit],
+        configs: QuerySet[SignatureConfig],
+        instance: DocumentType | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.instance = instance
+        if instance is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "code": instance.code,
+                    "name": instance.name,
+                    "units": list(instance.units.all()),
+                    "config": instance.config_id,
+                    "default_deadline_days": instance.default_deadline_days,
+                    "remind_interval": instance.remind_interval,
+                    "message": instance.message,
+                    "active": instance.active,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["units"].queryset = units  # type: ignore[attr-defined]
+        self.fields["config"].queryset = configs.filter(active=True)  # type: ignore[attr-defined]
+        for field in self.fields.values():
+            field.error_messages["required"] = "Este campo é obrigatório."
+        self.fields["default_deadline_days"].error_messages.update(
+            {
+                "max_value": "A Clicksign aceita no máximo 90 dias de prazo.",
+                "min_value": "O prazo mínimo é 1 dia.",
+                "invalid": "Informe um número inteiro de dias.",
+            }
+        )
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"].strip().upper()
+        if not code.replace("_", "").replace("-", "").isalnum():
+            raise forms.ValidationError("Use só letras, números, hífen e sublinhado.")
+        return code
+
+
+class RepointForm(forms.Form):
+    document_types = forms.ModelMultipleChoiceField(
+        label="Tipos de documento",
+        queryset=DocumentType.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Marque ao menos um tipo de documento."},
+    )
+    config = forms.ModelChoiceField(
+        label="Nova configuração",
+        queryset=SignatureConfig.objects.none(),
+        error_messages={"required": "Escolha a configuração de destino."},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        document_types: QuerySet[DocumentType],
+        configs: QuerySet[SignatureConfig],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["document_types"].queryset = document_types  # type: ignore[attr-defined]
+        self.fields["config"].queryset = configs.filter(active=True)  # type: ignore[attr-defined]
+
+
+class SharingPolicyForm(forms.Form):
+    sharing_type = forms.ChoiceField(
+        label="Tipo de compartilhamento",
+        choices=SharingType.choices,
+        widget=forms.RadioSelect,
+        help_text="Vale para o filtro ConfiguracaoAssinaturaEletronica: quais unidades usam uma "
+        "configuração de assinatura eletrônica criada em uma unidade.",
+    )

@@ -1,0 +1,230 @@
+"""The seed's screen and what hangs on it: Clicksign configurations, document types and the
+registry of people registered as signers under each configuration."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from chancela.core.crypto import EncryptedTextField, fingerprint
+from chancela.institutions.models import Person, Unit
+
+
+class Environment(models.TextChoices):
+    SANDBOX = "sandbox", _("Sandbox (homologação)")
+    PRODUCTION = "production", _("Produção")
+
+
+class SignatureConfig(models.Model):
+    """Configuração assinatura eletrônica de documentos: one Clicksign account + environment."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("unidade"),
+        on_delete=models.PROTECT,
+        related_name="signature_configs",
+        help_text=_("Unidade dona da configuração. O compartilhamento define quem mais a usa."),
+    )
+    name = models.CharField(
+        _("descrição"),
+        max_length=120,
+        help_text=_("Um nome para reconhecer a configuração, por exemplo “Clicksign Produção”."),
+    )
+    environment = models.CharField(_("URL do serviço"), max_length=20, choices=Environment.choices)
+    api_user_email = models.EmailField(_("E-mail do usuário da API"))
+    token = EncryptedTextField(_("Chave de autenticação (Token)"))
+    webhook_secret = EncryptedTextField(_("Chave de segurança do Webhook"), null=True, blank=True)
+    # The secret replaced last keeps verifying callbacks for a grace period (key rotation).
+    previous_webhook_secret = EncryptedTextField(null=True, blank=True, editable=False)
+    previous_webhook_secret_valid_until = models.DateTimeField(
+        null=True, blank=True, editable=False
+    )
+    notification_email = models.EmailField(_("Email para notificações"))
+    require_selfie = models.BooleanField(_("Solicita Selfie"), default=False)
+    require_handwritten = models.BooleanField(_("Solicita assinatura manuscrita"), default=False)
+    require_official_document = models.BooleanField(_("Solicita documento"), default=False)
+    active = models.BooleanField(_("Ativa"), default=True)
+
+    # What Clicksign told us about the account (filled by "Testar conexão" / webhook registration).
+    clicksign_account_key = models.CharField(max_length=64, blank=True, editable=False)
+    clicksign_webhook_id = models.CharField(max_length=64, blank=True, editable=False)
+    last_connection_check_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_connection_status = models.CharField(max_length=40, blank=True, editable=False)
+    last_successful_call_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_callback_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("configuração assinatura eletrônica de documentos")
+        verbose_name_plural = _("configurações assinatura eletrônica de documentos")
+        ordering = ["unit__name", "environment", "name"]
+        permissions = [
+            ("manage_signature_config", _("Configuração assinatura eletrônica de documentos")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_environment_display()})"
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.environment == Environment.SANDBOX
+
+    @property
+    def service_url(self) -> str:
+        return settings.CLICKSIGN_URLS[self.environment]
+
+    @property
+    def webhook_url(self) -> str:
+        return f"{settings.PUBLIC_URL}/callbackclicksign/{self.public_id}"
+
+    @property
+    def token_fingerprint(self) -> str:
+        return fingerprint(self.token)
+
+    @property
+    def webhook_secret_fingerprint(self) -> str:
+        return fingerprint(self.webhook_secret)
+
+
+class ConfigAuditEntry(models.Model):
+    """Who changed what on a configuration. Secrets appear only as fingerprints."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Criada")
+        UPDATED = "updated", _("Alterada")
+        INACTIVATED = "inactivated", _("Inativada")
+        ACTIVATED = "activated", _("Reativada")
+        CONNECTION_TESTED = "connection_tested", _("Conexão testada")
+        WEBHOOK_REGISTERED = "webhook_registered", _("Webhook registrado na Clicksign")
+        DOCUMENT_TYPES_REPOINTED = "document_types_repointed", _("Tipos de documento apontados")
+        PROMOTED = "promoted", _("Promovida para produção")
+
+    config = models.ForeignKey(
+        SignatureConfig, on_delete=models.CASCADE, related_name="audit_entries"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=40, choices=Action.choices)
+    # {"field label": ["old", "new"]} — secrets as "…ab12", never the value.
+    changes = models.JSONField(default=dict, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("registro de auditoria")
+        verbose_name_plural = _("auditoria das configurações")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} em {self.at:%d/%m/%Y %H:%M}"
+
+
+class RemindInterval(models.IntegerChoices):
+    # Clicksign accepts null, 1, 2, 3, 7 or 14 days between automatic reminders (at most 3).
+    DAY_1 = 1, _("A cada 1 dia")
+    DAYS_2 = 2, _("A cada 2 dias")
+    DAYS_3 = 3, _("A cada 3 dias")
+    DAYS_7 = 7, _("A cada 7 dias")
+    DAYS_14 = 14, _("A cada 14 dias")
+
+
+class DocumentType(models.Model):
+    """Documento (tipo): which configuration a kind of academic document is sent with."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    code = models.CharField(
+        _("código"),
+        max_length=40,
+        unique=True,
+        help_text=_(
+            "Identificador usado pelo sistema acadêmico na API, por exemplo CONTRATO_MATRICULA."
+        ),
+    )
+    name = models.CharField(_("nome"), max_length=150)
+    units = models.ManyToManyField(Unit, verbose_name=_("unidades"), related_name="document_types")
+    config = models.ForeignKey(
+        SignatureConfig,
+        verbose_name=_("configuração de assinatura"),
+        on_delete=models.PROTECT,
+        related_name="document_types",
+    )
+    default_deadline_days = models.PositiveSmallIntegerField(
+        _("prazo para assinar (dias)"),
+        default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("A Clicksign aceita no máximo 90 dias."),
+    )
+    remind_interval = models.PositiveSmallIntegerField(
+        _("lembretes automáticos"),
+        choices=RemindInterval.choices,
+        null=True,
+        blank=True,
+        default=RemindInterval.DAYS_3,
+        help_text=_("Deixe em branco para não enviar lembretes. A Clicksign envia no máximo 3."),
+    )
+    message = models.TextField(
+        _("mensagem aos signatários"),
+        blank=True,
+        max_length=3000,
+        help_text=_("Texto do e-mail de solicitação de assinatura."),
+    )
+    active = models.BooleanField(_("ativo"), default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("tipo de documento")
+        verbose_name_plural = _("tipos de documento")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SignerRegistration(models.Model):
+    """TB_PESSOA_ASSIN_ELETRONICA: a person registered as signer under ONE configuration.
+
+    Keyed by (configuration, person) — never by unit + e-mail as in the old design — so a sandbox
+    registration can never serve a production configuration.
+    """
+
+    config = models.ForeignKey(
+        SignatureConfig, on_delete=models.CASCADE, related_name="signer_registrations"
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="signer_registrations"
+    )
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    # What Clicksign knows of the person, as last sent.
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    cpf = models.CharField(max_length=11, blank=True)
+    phone = models.CharField(max_length=11, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    last_clicksign_signer_id = models.CharField(max_length=64, blank=True)
+    registered_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pessoa registrada para assinatura eletrônica")
+        verbose_name_plural = _("pessoas registradas para assinatura eletrônica")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["config", "person"], name="signer_registration_unique_config_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.config}"

@@ -1,0 +1,85 @@
+"""Reads of configurations and document types, always scoped to what the actor may see.
+
+A configuration is owned by one unit; the sharing policy (``ConfiguracaoAssinaturaEletronica``)
+decides which units it *reaches*: only its own, its unit group, or every unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from chancela.esign.models import DocumentType, SignatureConfig
+from chancela.institutions.models import SharingType, Unit
+from chancela.institutions.selectors import sharing_type_for, units_reached_from, units_visible_to
+
+
+def config_reach(config: SignatureConfig, sharing_type: str | None = None) -> QuerySet[Unit]:
+    """The units a configuration serves under the current (or given) sharing policy."""
+    return units_reached_from(unit=config.unit, sharing_type=sharing_type or sharing_type_for())
+
+
+def configs_reaching_units(
+    unit_ids: set[int] | list[int], sharing_type: str | None = None
+) -> QuerySet[SignatureConfig]:
+    """Configurations that serve at least one of the given units."""
+    sharing = sharing_type or sharing_type_for()
+    if sharing == SharingType.ALL:
+        return SignatureConfig.objects.all() if unit_ids else SignatureConfig.objects.none()
+    condition = Q(unit_id__in=unit_ids)
+    if sharing == SharingType.UNIT_GROUP:
+        group_ids = Unit.objects.filter(id__in=unit_ids, group__isnull=False).values("group_id")
+        condition |= Q(unit__group_id__in=group_ids)
+    return SignatureConfig.objects.filter(condition)
+
+
+def configs_visible_to(*, user: Any) -> QuerySet[SignatureConfig]:
+    unit_ids = list(units_visible_to(user=user).values_list("id", flat=True))
+    return configs_reaching_units(unit_ids).select_related("unit", "unit__group")
+
+
+def config_editable_by(*, user: Any, config: SignatureConfig) -> bool:
+    """Only users of the owner unit change a configuration; the others it reaches just use it."""
+    return units_visible_to(user=user).filter(pk=config.unit_id).exists()
+
+
+def configs_usable_for_units(unit_ids: list[int]) -> QuerySet[SignatureConfig]:
+    """Active configurations that serve every one of the given units (for a document type)."""
+    sharing = sharing_type_for()
+    qs = SignatureConfig.objects.filter(active=True).select_related("unit")
+    if not unit_ids:
+        return qs.none()
+    if sharing == SharingType.ALL:
+        return qs
+    units = list(Unit.objects.filter(id__in=unit_ids))
+    if sharing == SharingType.UNIT_GROUP:
+        group_ids = {u.group_id for u in units}
+        if len(units) == 1:
+            unit = units[0]
+            return qs.filter(
+                Q(unit=unit) | Q(unit__group_id=unit.group_id, unit__group__isnull=False)
+            )
+        if len(group_ids) == 1 and None not in group_ids:
+            return qs.filter(unit__group_id=group_ids.pop())
+        return qs.none()
+    if len(units) == 1:
+        return qs.filter(unit=units[0])
+    return qs.none()
+
+
+def config_for_unit(*, unit: Unit, environment: str | None = None) -> QuerySet[SignatureConfig]:
+    qs = configs_reaching_units([unit.id]).filter(active=True)
+    if environment:
+        qs = qs.filter(environment=environment)
+    return qs
+
+
+def document_types_visible_to(*, user: Any) -> QuerySet[DocumentType]:
+    units = units_visible_to(user=user)
+    return (
+        DocumentType.objects.filter(units__in=units)
+        .distinct()
+        .select_related("config", "config__unit")
+        .prefetch_related("units")
+    )

@@ -1,0 +1,120 @@
+import pytest
+from django.urls import reverse
+
+from chancela.esign.errors import ConfigurationError
+from chancela.esign.models import ConfigAuditEntry, DocumentType
+from chancela.esign.services import document_types_repoint
+from chancela.institutions.models import SharingType
+from chancela.testing.factories import (
+    MANAGE_CONFIG,
+    make_config,
+    make_document_type,
+    make_unit,
+    make_unit_group,
+    make_user,
+    set_sharing,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_creates_a_document_type_pointing_at_an_active_configuration(client):
+    unit = make_unit()
+    config = make_config(unit)
+    client.force_login(make_user(units=[unit], perms=[MANAGE_CONFIG]))
+    response = client.post(
+        reverse("esign:document_type_create"),
+        {
+            "code": "contrato_matricula",
+            "name": "Contrato de matrícula",
+            "units": [unit.pk],
+            "config": config.pk,
+            "default_deadline_days": 15,
+            "remind_interval": 7,
+            "message": "Assine o contrato.",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    document_type = DocumentType.objects.get()
+    assert document_type.code == "CONTRATO_MATRICULA"
+    assert document_type.config == config and document_type.remind_interval == 7
+
+
+def test_it_offers_only_active_configurations_visible_to_the_user(client):
+    unit, other = make_unit(), make_unit()
+    make_config(unit, name="Ativa daqui")
+    make_config(unit, name="Inativa daqui", active=False, environment="production")
+    make_config(other, name="Da outra unidade")
+    client.force_login(make_user(units=[unit], perms=[MANAGE_CONFIG]))
+    html = client.get(reverse("esign:document_type_create")).content.decode()
+    assert "Ativa daqui" in html
+    assert "Inativa daqui" not in html
+    assert "Da outra unidade" not in html
+
+
+def test_it_refuses_a_deadline_beyond_90_days(client):
+    unit = make_unit()
+    config = make_config(unit)
+    client.force_login(make_user(units=[unit], perms=[MANAGE_CONFIG]))
+    response = client.post(
+        reverse("esign:document_type_create"),
+        {
+            "code": "X",
+            "name": "X",
+            "units": [unit.pk],
+            "config": config.pk,
+            "default_deadline_days": 120,
+        },
+    )
+    assert "no máximo 90 dias" in response.content.decode()
+    assert not DocumentType.objects.exists()
+
+
+def test_it_repoints_many_document_types_in_one_action_and_audits_both_configurations(client):
+    unit = make_unit()
+    sandbox = make_config(unit)
+    production = make_config(unit, environment="production")
+    types = [make_document_type(sandbox) for _ in range(3)]
+    untouched = make_document_type(sandbox)
+    client.force_login(make_user(units=[unit], perms=[MANAGE_CONFIG]))
+    response = client.post(
+        reverse("esign:document_type_list"),
+        {"document_types": [t.pk for t in types], "config": production.pk},
+    )
+    assert response.status_code == 302
+    assert set(DocumentType.objects.filter(config=production)) == set(types)
+    untouched.refresh_from_db()
+    assert untouched.config == sandbox
+    for config in (sandbox, production):
+        assert config.audit_entries.filter(
+            action=ConfigAuditEntry.Action.DOCUMENT_TYPES_REPOINTED
+        ).exists()
+
+
+def test_it_repoints_nothing_when_one_type_cannot_use_the_configuration():
+    group = make_unit_group()
+    a, b = make_unit(group), make_unit(group)
+    set_sharing(SharingType.UNIT_GROUP)
+    shared = make_config(a)
+    both = make_document_type(shared, units=[a, b])
+    set_sharing(SharingType.UNIT)
+    only_a = make_config(a, environment="production")
+    ok = make_document_type(make_config(b), units=[b])
+    with pytest.raises(ConfigurationError):
+        document_types_repoint(actor=None, document_types=[both, ok], config=only_a)
+    both.refresh_from_db()
+    ok.refresh_from_db()
+    assert both.config == shared and ok.config != only_a
+
+
+def test_it_hides_document_types_of_other_units(client):
+    a, b = make_unit(), make_unit()
+    foreign = make_document_type(make_config(b), name="Termo da unidade B")
+    client.force_login(make_user(units=[a], perms=[MANAGE_CONFIG]))
+    assert (
+        "Termo da unidade B" not in client.get(reverse("esign:document_type_list")).content.decode()
+    )
+    assert (
+        client.get(reverse("esign:document_type_edit", args=[foreign.public_id])).status_code == 404
+    )

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from chancela.esign import views
+
+app_name = "esign"
+
+urlpatterns = [
+    path("configuracoes/", views.config_list, name="config_list"),
+    path("configuracoes/nova/", views.config_create, name="config_create"),
+    path("configuracoes/<uuid:public_id>/", views.config_detail, name="config_detail"),
+    path("configuracoes/<uuid:public_id>/editar/", views.config_edit, name="config_edit"),
+    path(
+        "configuracoes/<uuid:public_id>/ativa/", views.config_set_active, name="config_set_active"
+    ),
+    path("tipos-de-documento/", views.document_type_list, name="document_type_list"),
+    path("tipos-de-documento/novo/", views.document_type_create_view, name="document_type_create"),
+    path(
+        "tipos-de-documento/<uuid:public_id>/editar/",
+        views.document_type_edit,
+        name="document_type_edit",
+    ),
+]

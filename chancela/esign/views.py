@@ -1,0 +1,224 @@
+"""Screens of "Configuração assinatura eletrônica de documentos" and of document types.
+
+Thin views: authorize, validate, call one service or selector, render. Objects are always loaded
+through selectors scoped to the user's units, so a foreign id is a 404.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from chancela.esign.errors import ConfigurationError
+from chancela.esign.forms import DocumentTypeForm, RepointForm, SignatureConfigForm
+from chancela.esign.models import SignatureConfig
+from chancela.esign.selectors import (
+    config_editable_by,
+    config_reach,
+    configs_visible_to,
+    document_types_visible_to,
+)
+from chancela.esign.services import (
+    document_type_create,
+    document_type_update,
+    document_types_repoint,
+    signature_config_create,
+    signature_config_set_active,
+    signature_config_update,
+)
+from chancela.institutions.models import SharingType
+from chancela.institutions.selectors import sharing_type_for, units_visible_to
+from chancela.web.forms_util import add_domain_error
+
+MANAGE = "esign.manage_signature_config"
+
+
+def _config_or_404(request: HttpRequest, public_id: str) -> SignatureConfig:
+    return get_object_or_404(configs_visible_to(user=request.user), public_id=public_id)
+
+
+def _require_editable(request: HttpRequest, config: SignatureConfig) -> None:
+    if not config_editable_by(user=request.user, config=config):
+        raise PermissionDenied("Só usuários da unidade dona alteram esta configuração.")
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+def config_list(request: HttpRequest) -> HttpResponse:
+    configs = configs_visible_to(user=request.user).prefetch_related("document_types")
+    editable_unit_ids = set(units_visible_to(user=request.user).values_list("id", flat=True))
+    return render(
+        request,
+        "esign/config_list.html",
+        {
+            "nav": "configs",
+            "configs": configs,
+            "editable_unit_ids": editable_unit_ids,
+            "sharing_label": SharingType(sharing_type_for()).label,
+        },
+    )
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+@sensitive_post_parameters("token", "webhook_secret")
+def config_create(request: HttpRequest) -> HttpResponse:
+    units = units_visible_to(user=request.user)
+    form = SignatureConfigForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        try:
+            config = signature_config_create(actor=request.user, **form.cleaned_data)
+        except ConfigurationError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Configuração “{config.name}” criada.")
+            return redirect("esign:config_detail", public_id=config.public_id)
+    return render(
+        request, "esign/config_form.html", {"nav": "configs", "form": form, "config": None}
+    )
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+def config_detail(request: HttpRequest, public_id: str) -> HttpResponse:
+    config = _config_or_404(request, public_id)
+    return render(
+        request,
+        "esign/config_detail.html",
+        {
+            "nav": "configs",
+            "config": config,
+            "editable": config_editable_by(user=request.user, config=config),
+            "reach": config_reach(config),
+            "document_types": config.document_types.all(),
+            "audit_entries": config.audit_entries.select_related("actor")[:50],
+        },
+    )
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+@sensitive_post_parameters("token", "webhook_secret")
+def config_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    config = _config_or_404(request, public_id)
+    _require_editable(request, config)
+    form = SignatureConfigForm(
+        request.POST or None, units=units_visible_to(user=request.user), instance=config
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            signature_config_update(actor=request.user, config=config, **form.cleaned_data)
+        except ConfigurationError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Alterações salvas.")
+            return redirect("esign:config_detail", public_id=config.public_id)
+    return render(
+        request, "esign/config_form.html", {"nav": "configs", "form": form, "config": config}
+    )
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+@require_POST
+def config_set_active(request: HttpRequest, public_id: str) -> HttpResponse:
+    config = _config_or_404(request, public_id)
+    _require_editable(request, config)
+    active = request.POST.get("active") == "1"
+    try:
+        signature_config_set_active(actor=request.user, config=config, active=active)
+    except ConfigurationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, "Configuração reativada." if active else "Configuração inativada."
+        )
+    return redirect("esign:config_detail", public_id=config.public_id)
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+def document_type_list(request: HttpRequest) -> HttpResponse:
+    document_types = document_types_visible_to(user=request.user)
+    configs = configs_visible_to(user=request.user)
+    form = RepointForm(request.POST or None, document_types=document_types, configs=configs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            count = document_types_repoint(
+                actor=request.user,
+                document_types=list(form.cleaned_data["document_types"]),
+                config=form.cleaned_data["config"],
+            )
+        except ConfigurationError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"{count} tipo(s) de documento passaram a usar "
+                f"“{form.cleaned_data['config'].name}”. "
+                "Solicitações já criadas continuam com a configuração anterior.",
+            )
+            return redirect("esign:document_type_list")
+    return render(
+        request,
+        "esign/document_type_list.html",
+        {"nav": "document_types", "document_types": document_types, "form": form},
+    )
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+def document_type_create_view(request: HttpRequest) -> HttpResponse:
+    form = DocumentTypeForm(
+        request.POST or None,
+        units=units_visible_to(user=request.user),
+        configs=configs_visible_to(user=request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            document_type = document_type_create(**{**data, "units": list(data["units"])})
+        except ConfigurationError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, f"Tipo de documento “{document_type.name}” criado.")
+            return redirect("esign:document_type_list")
+    return render(
+        request,
+        "esign/document_type_form.html",
+        {"nav": "document_types", "form": form, "document_type": None},
+    )
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+def document_type_edit(request: HttpRequest, public_id: str) -> HttpResponse:
+    document_type = get_object_or_404(
+        document_types_visible_to(user=request.user), public_id=public_id
+    )
+    form = DocumentTypeForm(
+        request.POST or None,
+        units=units_visible_to(user=request.user),
+        configs=configs_visible_to(user=request.user),
+        instance=document_type,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        units = list(data.pop("units"))
+        try:
+            document_type_update(document_type=document_type, units=units, **data)
+        except ConfigurationError as error:
+            add_domain_error(form, error)
+        else:
+            messages.success(request, "Tipo de documento salvo.")
+            return redirect("esign:document_type_list")
+    return render(
+        request,
+        "esign/document_type_form.html",
+        {"nav": "document_types", "form": form, "document_type": document_type},
+    )

@@ -1,0 +1,239 @@
+"""Solicitação de assinatura: one Clicksign envelope, its documents and its signers."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from chancela.esign.models import DocumentType, Environment, SignatureConfig
+from chancela.institutions.models import Person, Unit
+
+
+class RequestStatus(models.TextChoices):
+    QUEUED = "queued", _("Na fila")
+    SENDING = "sending", _("Enviando")
+    AWAITING_SIGNATURES = "awaiting_signatures", _("Aguardando assinaturas")
+    SIGNED = "signed", _("Assinado")
+    REFUSED = "refused", _("Recusado")
+    CANCELED = "canceled", _("Cancelado")
+    EXPIRED = "expired", _("Expirado")
+    FAILED = "failed", _("Falha no envio")
+
+
+TERMINAL_STATUSES = frozenset(
+    {
+        RequestStatus.SIGNED,
+        RequestStatus.REFUSED,
+        RequestStatus.CANCELED,
+        RequestStatus.EXPIRED,
+        RequestStatus.FAILED,
+    }
+)
+
+# Transitions only move forward: a status may move to one of higher rank, never back.
+STATUS_RANK = {
+    RequestStatus.QUEUED: 0,
+    RequestStatus.SENDING: 1,
+    RequestStatus.AWAITING_SIGNATURES: 2,
+    RequestStatus.SIGNED: 3,
+    RequestStatus.REFUSED: 3,
+    RequestStatus.CANCELED: 3,
+    RequestStatus.EXPIRED: 3,
+    RequestStatus.FAILED: 3,
+}
+
+
+class SignatureRequest(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unidade"), on_delete=models.PROTECT, related_name="signature_requests"
+    )
+    document_type = models.ForeignKey(
+        DocumentType,
+        verbose_name=_("tipo de documento"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    # The configuration used is fixed at creation: re-pointing a document type later never moves
+    # a request that is already on its way.
+    config = models.ForeignKey(
+        SignatureConfig, on_delete=models.PROTECT, related_name="signature_requests"
+    )
+    environment = models.CharField(max_length=20, choices=Environment.choices)
+    external_id = models.CharField(_("identificador externo"), max_length=100, blank=True)
+    title = models.CharField(_("título"), max_length=200)
+    message = models.TextField(_("mensagem"), blank=True, max_length=3000)
+    deadline_at = models.DateTimeField(_("prazo"))
+    status = models.CharField(
+        _("situação"), max_length=30, choices=RequestStatus.choices, default=RequestStatus.QUEUED
+    )
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(_("último erro"), blank=True)
+
+    # Who must sign, and why (the legal-capacity rule applied, or the staff override).
+    capacity_rule = models.CharField(max_length=200, blank=True)
+
+    # Clicksign side
+    clicksign_envelope_id = models.CharField(max_length=64, blank=True, db_index=True)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("solicitação de assinatura")
+        verbose_name_plural = _("solicitações de assinatura")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("send_documents", _("Enviar e acompanhar documentos para assinatura")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="signature_request_unique_external_id_per_unit",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.environment == Environment.SANDBOX
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    @property
+    def legally_valid(self) -> bool:
+        """Only a production envelope that reached `signed` carries legally valid signatures."""
+        return self.status == RequestStatus.SIGNED and self.environment == Environment.PRODUCTION
+
+
+class DocumentStatus(models.TextChoices):
+    PENDING = "pending", _("Aguardando envio")
+    RUNNING = "running", _("Em assinatura")
+    CLOSED = "closed", _("Finalizado")
+    CANCELED = "canceled", _("Cancelado")
+
+
+def original_upload_to(instance: Document, filename: str) -> str:
+    return f"originals/{instance.request.unit_id}/{instance.public_id}.pdf"
+
+
+def signed_upload_to(instance: Document, filename: str) -> str:
+    return f"signed/{instance.request.unit_id}/{instance.public_id}.pdf"
+
+
+class Document(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(
+        SignatureRequest, on_delete=models.CASCADE, related_name="documents"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+    filename = models.CharField(_("arquivo"), max_length=200)
+    original_file = models.FileField(upload_to=original_upload_to, max_length=300)
+    original_sha256 = models.CharField(max_length=64)
+    original_size = models.PositiveIntegerField(default=0)
+    page_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=20, choices=DocumentStatus.choices, default=DocumentStatus.PENDING
+    )
+    clicksign_document_id = models.CharField(max_length=64, blank=True, db_index=True)
+    signed_file = models.FileField(upload_to=signed_upload_to, max_length=300, blank=True)
+    signed_sha256 = models.CharField(max_length=64, blank=True)
+    signed_size = models.PositiveIntegerField(null=True, blank=True)
+    signed_archived_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("documento")
+        verbose_name_plural = _("documentos")
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class SignerRole(models.TextChoices):
+    STUDENT = "student", _("Aluno")
+    GUARDIAN = "guardian", _("Responsável")
+    FINANCIAL_GUARDIAN = "financial_guardian", _("Responsável financeiro")
+    INSTITUTION = "institution", _("Instituição")
+    WITNESS = "witness", _("Testemunha")
+
+
+class SignerStatus(models.TextChoices):
+    PENDING = "pending", _("Pendente")
+    SIGNED = "signed", _("Assinou")
+    REFUSED = "refused", _("Recusou")
+
+
+class Signer(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    request = models.ForeignKey(SignatureRequest, on_delete=models.CASCADE, related_name="signers")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("nome"), max_length=200)
+    email = models.EmailField(_("e-mail"))
+    cpf = models.CharField(_("CPF"), max_length=11, blank=True)
+    phone = models.CharField(_("telefone"), max_length=11, blank=True)
+    birth_date = models.DateField(null=True, blank=True)
+    role = models.CharField(_("papel"), max_length=30, choices=SignerRole.choices)
+    # Clicksign qualification role (`sign`, `contractor`, `legal_guardian`, `witness`, ...)
+    qualification = models.CharField(max_length=40)
+    group = models.PositiveSmallIntegerField(_("grupo de assinatura"), default=1)
+    # Clicksign authentication strings: "email" (or "sms"/"whatsapp") plus "selfie", ...
+    auths = models.JSONField(default=list)
+    clicksign_signer_id = models.CharField(max_length=64, blank=True, db_index=True)
+    status = models.CharField(
+        max_length=20, choices=SignerStatus.choices, default=SignerStatus.PENDING
+    )
+    signed_at = models.DateTimeField(null=True, blank=True)
+    refused_at = models.DateTimeField(null=True, blank=True)
+    refusal_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("signatário")
+        verbose_name_plural = _("signatários")
+        ordering = ["group", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_role_display()})"
+
+
+class RequestEvent(models.Model):
+    """One line of a request's timeline: our own steps and what Clicksign told us."""
+
+    class Source(models.TextChoices):
+        CHANCELA = "chancela", _("Chancela")
+        CLICKSIGN = "clicksign", _("Clicksign")
+        STAFF = "staff", _("Equipe")
+        HOST = "host", _("Sistema acadêmico")
+
+    request = models.ForeignKey(SignatureRequest, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    kind = models.CharField(max_length=60)
+    message = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("evento da solicitação")
+        verbose_name_plural = _("linha do tempo das solicitações")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return self.message
