@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Serves the one stylesheet and htmx under gunicorn too (no separate static server needed).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -153,6 +155,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # --- Static and uploaded files --------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Without collectstatic (local runs, tests), serve straight from the apps' static folders.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 # Originals and signed PDFs live outside the web root and are only served through views that
 # check the user's units.
 MEDIA_ROOT = Path(env_str("CHANCELA_MEDIA_ROOT", str(DATA_DIR / "files")))

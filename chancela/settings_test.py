@@ -4,6 +4,7 @@ The database stays real (SQLite file or PostgreSQL, from CHANCELA_DATABASE_URL).
 """
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("CHANCELA_SECRET_KEY", "test-only-secret-key-not-for-production")
 # Two test-only Fernet keys, newest first (tests of rotation build their own lists).
@@ -16,4 +17,4 @@ from chancela.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = DATA_DIR / "test-files"  # noqa: F405
+MEDIA_ROOT = Path(os.environ.get("CHANCELA_MEDIA_ROOT") or DATA_DIR / "test-files")  # noqa: F405
