@@ -154,7 +154,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 
 # --- Static and uploaded files --------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("CHANCELA_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Without collectstatic (local runs, tests), serve straight from the apps' static folders.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -202,6 +203,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("CHANCELA_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # httpx logs every URL at INFO; signed download URLs must not reach the logs.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 

@@ -6,7 +6,9 @@ from django import forms
 from django.conf import settings
 from django.db.models import QuerySet
 
+from chancela.esign.errors import ConfigurationError
 from chancela.esign.models import DocumentType, Environment, RemindInterval, SignatureConfig
+from chancela.esign.services import validate_token, validate_webhook_secret
 from chancela.institutions.models import SharingType, Unit
 
 HELP = {
@@ -134,6 +136,8 @@ class SignatureConfigForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        if instance is None and len(units) == 1:
+            self.fields["unit"].initial = units[0].pk
         self.fields["environment"].choices = environment_choices()  # type: ignore[attr-defined]
         for field in self.fields.values():
             field.error_messages.setdefault("required", "Este campo é obrigatório.")
@@ -158,6 +162,21 @@ class SignatureConfigForm(forms.Form):
             self.fields["webhook_secret"].help_text = (
                 "Deixe em branco para manter a chave atual. " + HELP["webhook_secret"]
             )
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data.get("token", "")
+        return _checked(validate_token, token) if token else token
+
+    def clean_webhook_secret(self) -> str:
+        secret = self.cleaned_data.get("webhook_secret", "")
+        return _checked(validate_webhook_secret, secret) if secret else secret
+
+
+def _checked(validator: Any, value: str) -> str:
+    try:
+        return str(validator(value))
+    except ConfigurationError as error:
+        raise forms.ValidationError(error.message, code=error.code) from error
 
 
 class DocumentTypeForm(forms.Form):

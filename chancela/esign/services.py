@@ -105,10 +105,15 @@ def _ensure_single_active(*, unit: Unit, environment: str, exclude_pk: int | Non
 
 
 def _audit_value(field: str, value: Any) -> Any:
+    """How a field's value is recorded in the audit: readable, and secrets as fingerprints."""
     if field in SECRET_FIELDS:
         return fingerprint(value) if value else ""
     if isinstance(value, Unit):
         return value.name
+    if isinstance(value, bool):
+        return "Sim" if value else "Não"
+    if field == "environment" and value:
+        return str(Environment(value).label)
     return value
 
 
