@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "chancela.esign",
     "chancela.clicksign",
     "chancela.signing",
+    "chancela.notifications",
     "chancela.web",
 ]
 
@@ -212,3 +213,11 @@ LOGGING = {
 # --- Chancela behaviour ---------------------------------------------------------------------
 # After a webhook secret is replaced, callbacks signed with the old one still verify this long.
 CHANCELA_WEBHOOK_SECRET_GRACE_HOURS = env_int("CHANCELA_WEBHOOK_SECRET_GRACE_HOURS", 72)
+# A task row RUNNING for longer than this lost its worker (django-tasks-db never recovers it).
+CHANCELA_TASK_STUCK_AFTER_SECONDS = env_int("CHANCELA_TASK_STUCK_AFTER_SECONDS", 1800)
+# Outbound events to the host ERP: private/loopback targets are refused unless allowed
+# (only for local runs and tests), and plain http only together with that switch.
+CHANCELA_OUTBOUND_ALLOW_PRIVATE = env_bool("CHANCELA_OUTBOUND_ALLOW_PRIVATE", DEBUG)
+# Seconds to wait before each retry of an event to the host ERP (Standard Webhooks' example
+# schedule: ~27 hours in all); after the last one the event is marked failed.
+CHANCELA_OUTBOUND_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000]

@@ -18,3 +18,4 @@ from chancela.settings import *  # noqa: E402, F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(os.environ.get("CHANCELA_MEDIA_ROOT") or DATA_DIR / "test-files")  # noqa: F405
+CHANCELA_OUTBOUND_ALLOW_PRIVATE = True

@@ -28,6 +28,7 @@ def local_processes(python: str, web_port: int) -> list[tuple[str, list[str]]]:
     processes = [
         ("web", [python, "manage.py", "runserver", f"127.0.0.1:{web_port}", "--noreload"]),
         ("worker", [python, "manage.py", "db_worker", "--no-reload", "--interval", "0.5"]),
+        ("scheduler", [python, "manage.py", "run_scheduler"]),
     ]
     if importlib.util.find_spec("clicksign_emulator") is not None:
         processes.insert(

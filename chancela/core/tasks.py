@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from django_tasks import task
+
+from chancela.core.scheduler import stuck_tasks_release
+
+
+@task()
+def release_stuck_tasks() -> int:
+    return stuck_tasks_release()
