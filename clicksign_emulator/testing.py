@@ -61,8 +61,13 @@ class EmulatorHandle:
         yield self.control
 
 
-def make_emulator_fixture(**server_kwargs: Any) -> Callable[..., Any]:
-    """A function-scoped fixture yielding an :class:`EmulatorHandle` (server shared, reset)."""
+def make_emulator_fixture(name: str = "emulator", **server_kwargs: Any) -> Callable[..., Any]:
+    """A function-scoped fixture called ``name`` yielding an :class:`EmulatorHandle`.
+
+    ``server_kwargs`` go to :class:`EmulatorServer` (``rate_limit``, ``accounts``,
+    ``webhook_settings``...). The server is shared by every test using this fixture and reset
+    before each one.
+    """
     server_kwargs.setdefault("demo_account", True)
     holder: dict[str, EmulatorServer] = {}
 
@@ -74,7 +79,7 @@ def make_emulator_fixture(**server_kwargs: Any) -> Callable[..., Any]:
             atexit.register(server.stop)
         return server
 
-    @pytest.fixture
+    @pytest.fixture(name=name)
     def _emulator() -> Iterator[EmulatorHandle]:
         server = _server()
         control = ControlClient(server.base_url)
