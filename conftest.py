@@ -2,6 +2,9 @@
 
 import pytest
 
+# Clicksign emulator fixtures (clicksign_emulator, emulated_config, clicksign_client).
+pytest_plugins = ["chancela.clicksign.testing"]
+
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
