@@ -189,12 +189,30 @@ def test_it_removes_a_signer_from_a_draft(target):
     envelope, _, (first, second) = _build(target, signers=2)
     # Requirements go first; then the signer can leave the draft.
     ids = [r.id for r in client.requirements_list(envelope.id) if r.signer_id == second.id]
-    client.requirements_bulk(envelope.id, remove=ids)
+    client.requirement_delete(envelope.id, ids[0])
+    client.requirements_bulk(envelope.id, remove=ids[1:])
+    assert second.id not in {r.signer_id for r in client.requirements_list(envelope.id)}
 
     client.signer_delete(envelope.id, second.id)
 
     assert [s.id for s in client.signers_list(envelope.id)] == [first.id]
     client.envelope_delete(envelope.id)
+
+
+def test_it_finishes_a_running_document_early_with_the_signatures_it_has(target):
+    client = target.client
+    envelope, document, (signer, other) = _build(target, signers=2)
+    client.envelope_activate(envelope.id)
+    control = target.emulator_only(cleanup=[(envelope.id, document.id)])
+    control.sign(signer.id)
+
+    closed = client.document_close(envelope.id, document.id)
+
+    assert closed.status == "closed"
+    assert client.envelope_get(envelope.id).status == "closed"
+    names = [e.name for e in client.document_events_list(envelope.id, document.id, page_size=50)]
+    assert "close" in names and "auto_close" not in names
+    assert client.signer_get(envelope.id, other.id).name == "João Pereira Lima"
 
 
 def test_it_finds_envelopes_by_name_and_pages_through_them(target):
