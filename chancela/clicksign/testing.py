@@ -10,13 +10,20 @@ real HTTP on loopback: one emulator server per test session (free port), reset b
   the emulator's demo account, with ``settings.CLICKSIGN_URLS`` pointing at the emulator.
 - ``clicksign_client`` — ``client_for_config(emulated_config)`` (closed after the test).
 
+- ``webhook_receiver`` — a loopback HTTP endpoint that records the POSTs it gets (raw body and
+  headers) and answers 200; ``settings.PUBLIC_URL`` points at it, so ``config.webhook_url`` of
+  any configuration is an address the emulator can deliver to.
+
 Helpers: :func:`point_clicksign_at` (settings → emulator) and :func:`emulator_account`
 (a new emulator account with flags, e.g. ``api_user_email=None``).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -61,3 +68,58 @@ def clicksign_client(emulated_config: SignatureConfig) -> Iterator[ClicksignClie
         yield client
     finally:
         client.close()
+
+
+@dataclass
+class ReceivedRequest:
+    path: str
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+
+@dataclass
+class WebhookReceiver:
+    base_url: str
+    received: list[ReceivedRequest] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for(self, count: int, timeout: float = 5.0) -> list[ReceivedRequest]:
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.received) >= count, timeout=timeout)
+            return list(self.received)
+
+
+@pytest.fixture
+def webhook_receiver(settings: Any) -> Iterator[WebhookReceiver]:
+    holder: dict[str, WebhookReceiver] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802 - stdlib name
+            receiver = holder["receiver"]
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with receiver.arrived:
+                receiver.received.append(
+                    ReceivedRequest(
+                        self.path, {k.lower(): v for k, v in self.headers.items()}, body
+                    )
+                )
+                receiver.arrived.notify_all()
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    holder["receiver"] = WebhookReceiver(base_url=f"http://127.0.0.1:{server.server_address[1]}")
+    settings.PUBLIC_URL = holder["receiver"].base_url
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield holder["receiver"]
+    finally:
+        server.shutdown()
+        server.server_close()
