@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -101,17 +102,8 @@ class CredentialErrorKind(StrEnum):
 class ClicksignCredentialError(ClicksignError):
     """The account or token cannot be used until a person fixes the configuration."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        kind: CredentialErrorKind,
-        status: int | None = None,
-        method: str = "",
-        path: str = "",
-        errors: tuple[ApiErrorItem, ...] = (),
-    ) -> None:
-        super().__init__(message, status=status, method=method, path=path, errors=errors)
+    def __init__(self, message: str, *, kind: CredentialErrorKind, **context: Any) -> None:
+        super().__init__(message, **context)
         self.kind = kind
 
 
@@ -125,12 +117,9 @@ class ClicksignRetryableError(ClicksignError):
         retry_after: float | None = None,
         outcome_unknown: bool = False,
         sent: bool = True,
-        status: int | None = None,
-        method: str = "",
-        path: str = "",
-        errors: tuple[ApiErrorItem, ...] = (),
+        **context: Any,
     ) -> None:
-        super().__init__(message, status=status, method=method, path=path, errors=errors)
+        super().__init__(message, **context)
         self.retry_after = retry_after
         self.outcome_unknown = outcome_unknown
         # False when the request never left Chancela (local rate limit, connection refused).

@@ -14,24 +14,34 @@ real HTTP on loopback: one emulator server per test session (free port), reset b
   headers) and answers 200; ``settings.PUBLIC_URL`` points at it, so ``config.webhook_url`` of
   any configuration is an address the emulator can deliver to.
 
-Helpers: :func:`point_clicksign_at` (settings → emulator) and :func:`emulator_account`
-(a new emulator account with flags, e.g. ``api_user_email=None``).
+Helpers: :func:`point_clicksign_at` (settings → emulator), :func:`emulator_account`
+(a new emulator account with flags, e.g. ``api_user_email=None``) and :func:`make_envelope`
+(an envelope with a PDF, signers and their requirements, built through the client).
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from chancela.clicksign.client import ClicksignClient, client_for_config
+from chancela.clicksign.types import (
+    Authentication,
+    Document,
+    Envelope,
+    Qualification,
+    Signer,
+)
 from chancela.esign.models import SignatureConfig
-from chancela.testing.factories import make_config, make_unit
-from clicksign_emulator import DEMO_API_USER_EMAIL
+from chancela.testing.factories import make_config, make_cpf, make_unit
+from clicksign_emulator import DEMO_API_USER_EMAIL, blank_pdf
 from clicksign_emulator.testing import EmulatorHandle, make_emulator_fixture
 
 clicksign_emulator = make_emulator_fixture(
@@ -49,6 +59,60 @@ def emulator_account(emulator: EmulatorHandle, **fields: Any) -> dict[str, Any]:
     ``envelopes_enabled``, ``environment``…); returns it with its ``key`` and ``token``."""
     fields.setdefault("api_user_email", "api@escola.edu.br")
     return emulator.control.create_account(**fields)
+
+
+SIGNERS = [("Maria da Silva", "maria"), ("João Pereira Lima", "joao"), ("Ana Clara Souza", "ana")]
+
+
+@dataclass
+class BuiltEnvelope:
+    envelope: Envelope
+    document: Document
+    signers: list[Signer]
+
+
+def make_envelope(
+    client: ClicksignClient,
+    *,
+    signers: int = 1,
+    refusable: bool = False,
+    deadline_at: datetime | None = None,
+    activate: bool = False,
+) -> BuiltEnvelope:
+    """A draft envelope (unique name) with one 2-page PDF and ``signers`` signers, each with a
+    ``sign`` qualification and an e-mail authentication (bulk); activated if asked."""
+    envelope = client.envelope_create(
+        name=f"Chancela teste {uuid.uuid4()}",
+        deadline_at=deadline_at,
+        default_message="Confira e assine o contrato de matrícula.",
+    )
+    document = client.document_create(
+        envelope.id,
+        filename="contrato-matricula.pdf",
+        content=blank_pdf(2, "Contrato de matrícula"),
+        metadata={"chancela_request": str(uuid.uuid4())},
+    )
+    made = [
+        client.signer_create(
+            envelope.id,
+            name=name,
+            email=f"{slug}@exemplo.com.br",
+            documentation=make_cpf(index),
+            birthday=(datetime.now() - timedelta(days=365 * 30)).date(),
+            refusable=refusable,
+        )
+        for index, (name, slug) in enumerate(SIGNERS[:signers])
+    ]
+    specs: list[Qualification | Authentication] = []
+    for signer in made:
+        specs += [
+            Qualification(document_id=document.id, signer_id=signer.id, role="sign"),
+            Authentication(document_id=document.id, signer_id=signer.id, auth="email"),
+        ]
+    client.requirements_bulk(envelope.id, add=specs)
+    if activate:
+        envelope = client.envelope_activate(envelope.id)
+    return BuiltEnvelope(envelope=envelope, document=document, signers=made)
 
 
 @pytest.fixture

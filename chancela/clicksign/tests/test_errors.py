@@ -17,8 +17,8 @@ from chancela.clicksign.errors import (
     ClicksignRetryableError,
     CredentialErrorKind,
 )
-from chancela.clicksign.testing import emulator_account
-from chancela.clicksign.types import Authentication, Qualification
+from chancela.clicksign.testing import emulator_account, make_envelope
+from chancela.clicksign.types import Qualification
 from chancela.core.http import Timeouts
 from clicksign_emulator import blank_pdf
 
@@ -153,17 +153,7 @@ def test_it_maps_404_to_not_found(api):
 
 
 def test_it_maps_a_403_about_state_to_a_permanent_error(api):
-    envelope = api.envelope_create(name="Contrato")
-    document = api.document_create(envelope.id, filename="c.pdf", content=blank_pdf())
-    signer = api.signer_create(envelope.id, name="Maria da Silva", email="m@exemplo.com")
-    api.requirements_bulk(
-        envelope.id,
-        add=[
-            Qualification(document_id=document.id, signer_id=signer.id, role="sign"),
-            Authentication(document_id=document.id, signer_id=signer.id, auth="email"),
-        ],
-    )
-    api.envelope_activate(envelope.id)
+    envelope = make_envelope(api, activate=True).envelope
 
     with pytest.raises(ClicksignPermanentError) as error:
         api.envelope_delete(envelope.id)

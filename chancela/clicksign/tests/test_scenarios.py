@@ -21,9 +21,8 @@ from django.utils import timezone
 
 from chancela.clicksign.client import ClicksignClient, client_for_config
 from chancela.clicksign.errors import ClicksignNotFoundError, ClicksignPermanentError
-from chancela.clicksign.types import Authentication, Qualification
-from chancela.testing.factories import make_cpf
-from clicksign_emulator import ControlClient, blank_pdf
+from chancela.clicksign.testing import make_envelope
+from clicksign_emulator import ControlClient
 
 pytestmark = pytest.mark.django_db
 
@@ -73,40 +72,14 @@ def _envelope_name() -> str:
 
 
 def _build(target: Target, *, signers: int = 1, refusable: bool = False, deadline_days: int = 7):
-    """Create a draft envelope with one PDF, signers and their requirements (bulk)."""
-    client = target.client
-    envelope = client.envelope_create(
-        name=_envelope_name(),
+    built = make_envelope(
+        target.client,
+        signers=signers,
+        refusable=refusable,
         deadline_at=timezone.now() + timedelta(days=deadline_days),
-        default_message="Confira e assine o contrato de matrícula.",
     )
-    document = client.document_create(
-        envelope.id,
-        filename="contrato-matricula.pdf",
-        content=blank_pdf(2, "Contrato de matrícula"),
-        metadata={"chancela_request": str(uuid.uuid4())},
-    )
-    people = [("Maria da Silva", "maria"), ("João Pereira Lima", "joao")][:signers]
-    made = [
-        client.signer_create(
-            envelope.id,
-            name=name,
-            email=f"{slug}@exemplo.com.br",
-            documentation=make_cpf(index),
-            birthday=timezone.localdate() - timedelta(days=365 * 30),
-            refusable=refusable,
-        )
-        for index, (name, slug) in enumerate(people)
-    ]
-    specs = []
-    for signer in made:
-        specs += [
-            Qualification(document_id=document.id, signer_id=signer.id, role="sign"),
-            Authentication(document_id=document.id, signer_id=signer.id, auth="email"),
-        ]
-    created = client.requirements_bulk(envelope.id, add=specs)
-    assert len(created) == len(specs)
-    return envelope, document, made
+    assert len(target.client.requirements_list(built.envelope.id)) == 2 * signers
+    return built.envelope, built.document, built.signers
 
 
 def test_it_runs_an_envelope_from_creation_to_the_signed_pdf(target):

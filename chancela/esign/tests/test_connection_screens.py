@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from chancela.clicksign.client import WEBHOOK_EVENTS, client_for_config
 from chancela.clicksign.events import verify_signature
-from chancela.clicksign.testing import emulator_account, point_clicksign_at
+from chancela.clicksign.testing import emulator_account, make_envelope, point_clicksign_at
 from chancela.esign.models import ConfigAuditEntry, SignatureConfig
 from chancela.institutions.models import SharingType
 from chancela.testing.factories import (
@@ -204,20 +204,8 @@ def test_it_requires_the_configuration_permission(client, emulated_config):
 
 def _signed_flow(config, control):
     """Send one envelope and sign it, so that the emulator has webhooks to deliver."""
-    from chancela.clicksign.types import Authentication, Qualification
-
     with client_for_config(config) as api:
-        envelope = api.envelope_create(name="Contrato")
-        document = api.document_create(envelope.id, filename="c.pdf", content=blank_pdf())
-        signer = api.signer_create(envelope.id, name="Maria da Silva", email="m@exemplo.com")
-        api.requirements_bulk(
-            envelope.id,
-            add=[
-                Qualification(document_id=document.id, signer_id=signer.id, role="sign"),
-                Authentication(document_id=document.id, signer_id=signer.id, auth="email"),
-            ],
-        )
-        api.envelope_activate(envelope.id)
+        (signer,) = make_envelope(api, activate=True).signers
     control.sign(signer.id)
     control.flush_deliveries()
 
