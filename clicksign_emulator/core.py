@@ -934,15 +934,20 @@ class Emulator:
         if envelope.auto_close:
             for document in self.envelope_documents(envelope):
                 if document.status == "running" and self.document_complete(document):
-                    self.emit(document, "auto_close", None)
-                    self.finish_document(document, "auto_close")
+                    self.finish_document(document, "auto_close", announce=("auto_close", None))
         self.update_envelope_status(envelope)
         group_after = self.current_group(envelope)
         if group_after is not None and group_after != group_before:
             self.notify_group(envelope, group_after, trigger="group_advance")
 
-    def finish_document(self, document: Document, how: str, when: datetime | None = None) -> None:
-        """Close a document: build the signed PDF and schedule ``document_closed``."""
+    def finish_document(
+        self,
+        document: Document,
+        how: str,
+        when: datetime | None = None,
+        announce: tuple[str, Any] | None = None,
+    ) -> None:
+        """Close a document: status, signed PDF, the announcing event, ``document_closed``."""
         when = when or self.now()
         document.status = "closed"
         document.ended_by = how
@@ -951,6 +956,8 @@ class Emulator:
         document.signed_pdf = self.build_signed_pdf(document)
         delay = timedelta(seconds=self.settings.signed_file_delay_seconds)
         document.signed_ready_at = self.now() + delay
+        if announce is not None:
+            self.emit(document, announce[0], announce[1], when=when)
         if delay.total_seconds() <= 0:
             self.emit_document_closed(document)
 
@@ -987,10 +994,11 @@ class Emulator:
 
     def close_document(self, document: Document) -> None:
         account = self.accounts[document.account_key]
-        self.emit(
-            document, "close", {"user": self.api_user(account), "account": {"key": account.key}}
+        self.finish_document(
+            document,
+            "close",
+            announce=("close", {"user": self.api_user(account), "account": {"key": account.key}}),
         )
-        self.finish_document(document, "close")
         self.update_envelope_status(self.envelopes[document.envelope_id])
 
     def update_envelope_status(self, envelope: Envelope) -> None:
@@ -1031,15 +1039,16 @@ class Emulator:
         for document in self.envelope_documents(envelope):
             if document.status != "running":
                 continue
-            self.emit(document, "deadline", {"reached_at": iso_br(when)}, when=when)
+            reached = ("deadline", {"reached_at": iso_br(when)})
             signed = any(document.id in s.signed for s in self.qualified_signers(document))
             if signed and envelope.deadline_partial_signature_action == "closed":
-                self.finish_document(document, "deadline", when=when)
+                self.finish_document(document, "deadline", when=when, announce=reached)
             else:
                 document.status = "canceled"
                 document.ended_by = "deadline"
                 document.finished_at = when
                 document.modified = self.now()
+                self.emit(document, *reached, when=when)
         self.update_envelope_status(envelope)
 
     # ------------------------------------------------------------------ notifications

@@ -54,6 +54,7 @@ class EmulatorHandle:
         }
         headers.update(kwargs.pop("headers", {}))
         kwargs.setdefault("timeout", 10.0)
+        kwargs.setdefault("verify", False)  # plain HTTP on loopback; skips loading CA certs
         return httpx.Client(base_url=self.api_url, headers=headers, **kwargs)
 
     def __iter__(self) -> Iterator[Any]:
@@ -69,25 +70,22 @@ def make_emulator_fixture(name: str = "emulator", **server_kwargs: Any) -> Calla
     before each one.
     """
     server_kwargs.setdefault("demo_account", True)
-    holder: dict[str, EmulatorServer] = {}
+    holder: dict[str, Any] = {}
 
-    def _server() -> EmulatorServer:
-        server = holder.get("server")
-        if server is None:
+    def _started() -> tuple[EmulatorServer, ControlClient]:
+        if "server" not in holder:
             server = EmulatorServer(host="127.0.0.1", port=0, **server_kwargs).start()
-            holder["server"] = server
+            control = ControlClient(server.base_url)
+            holder.update(server=server, control=control)
             atexit.register(server.stop)
-        return server
+            atexit.register(control.close)
+        return holder["server"], holder["control"]
 
     @pytest.fixture(name=name)
     def _emulator() -> Iterator[EmulatorHandle]:
-        server = _server()
-        control = ControlClient(server.base_url)
+        server, control = _started()
         control.reset()
-        try:
-            yield EmulatorHandle(server=server, control=control)
-        finally:
-            control.close()
+        yield EmulatorHandle(server=server, control=control)
 
     return _emulator
 

@@ -134,7 +134,9 @@ def add_requirements(
 def activate(api: httpx.Client, envelope_id: str) -> httpx.Response:
     return api.patch(
         f"/envelopes/{envelope_id}",
-        json={"data": {"id": envelope_id, "type": "envelopes", "attributes": {"status": "running"}}},
+        json={
+            "data": {"id": envelope_id, "type": "envelopes", "attributes": {"status": "running"}}
+        },
     )
 
 

@@ -73,9 +73,7 @@ def test_it_rejects_a_mime_type_outside_the_list(api):
     gif = data_uri(b"GIF89a...", "image/gif")
     response = post_document(api, envelope["id"], filename="foto.png", content_base64=gif)
     assert response.status_code == 422
-    assert response.json() == unprocessable(
-        "content_base64", "tipo de arquivo não permitido"
-    )
+    assert response.json() == unprocessable("content_base64", "tipo de arquivo não permitido")
 
 
 def test_it_rejects_a_filename_with_an_unknown_extension(api):
@@ -100,15 +98,18 @@ def test_it_rejects_empty_content(api):
         api, envelope["id"], filename="a.pdf", content_base64="data:application/pdf;base64,"
     )
     assert response.status_code == 422
-    assert response.json()["errors"][0] == unprocessable("content", "não pode ficar em branco")[
-        "errors"
-    ][0]
+    assert (
+        response.json()["errors"][0]
+        == unprocessable("content", "não pode ficar em branco")["errors"][0]
+    )
 
 
 def test_it_rejects_a_file_over_10_mb(api):
     envelope = create_envelope(api)
     content = b"%PDF-1.4\n" + b"0" * (10 * 1024 * 1024 - 8)
-    response = post_document(api, envelope["id"], filename="big.pdf", content_base64=data_uri(content))
+    response = post_document(
+        api, envelope["id"], filename="big.pdf", content_base64=data_uri(content)
+    )
     assert response.status_code == 422
     assert response.json() == unprocessable("content", "deve ser menor ou igual a 10 MB")
 
@@ -128,9 +129,13 @@ def test_it_rejects_an_envelope_over_100_mb(emu, api):
     envelope = create_envelope(api)
     content = b"%PDF-1.4\n" + b"0" * 991
     for _ in range(2):
-        post = post_document(api, envelope["id"], filename="a.pdf", content_base64=data_uri(content))
+        post = post_document(
+            api, envelope["id"], filename="a.pdf", content_base64=data_uri(content)
+        )
         assert post.status_code == 201
-    response = post_document(api, envelope["id"], filename="c.pdf", content_base64=data_uri(content))
+    response = post_document(
+        api, envelope["id"], filename="c.pdf", content_base64=data_uri(content)
+    )
     assert response.status_code == 422
     assert response.json() == unprocessable(
         "content", "ultrapassa o limite de 2500 bytes por envelope"
@@ -149,9 +154,7 @@ def test_it_words_the_envelope_limit_in_megabytes_by_default(emu, api):
         filename="b.pdf",
         content_base64=data_uri(b"%PDF-1.4\n" + b"0" * (1024 * 1024)),
     )
-    assert response.json() == unprocessable(
-        "content", "ultrapassa o limite de 2 MB por envelope"
-    )
+    assert response.json() == unprocessable("content", "ultrapassa o limite de 2 MB por envelope")
 
 
 def test_it_rejects_a_pdf_that_is_not_a_pdf(api):
@@ -195,7 +198,13 @@ def test_it_refuses_to_cancel_a_document_that_is_not_running(api):
     document = add_document(api, envelope["id"])
     response = api.patch(
         f"/envelopes/{envelope['id']}/documents/{document['id']}",
-        json={"data": {"id": document["id"], "type": "documents", "attributes": {"status": "canceled"}}},
+        json={
+            "data": {
+                "id": document["id"],
+                "type": "documents",
+                "attributes": {"status": "canceled"},
+            }
+        },
     )
     assert response.status_code == 422
     assert response.json() == unprocessable("status", "documento não pode ser cancelado")
@@ -343,13 +352,16 @@ def test_it_refuses_activation_without_requirements(api):
     assert response.json() == {
         "errors": [
             unprocessable(
-                "status", "O signatário Maria da Silva deve possuir ao menos um requisito de autenticação"
+                "status",
+                "O signatário Maria da Silva deve possuir ao menos um requisito de autenticação",
             )["errors"][0],
             unprocessable(
-                "status", "O signatário Maria da Silva deve possuir ao menos um requisito de qualificação"
+                "status",
+                "O signatário Maria da Silva deve possuir ao menos um requisito de qualificação",
             )["errors"][0],
             unprocessable(
-                "status", "O documento contrato.pdf deve possuir ao menos um requisito de qualificação"
+                "status",
+                "O documento contrato.pdf deve possuir ao menos um requisito de qualificação",
             )["errors"][0],
         ]
     }
@@ -401,7 +413,11 @@ def test_it_rejects_a_signer_name_with_digits(api):
 def test_it_rejects_a_bad_cpf(api):
     envelope = create_envelope(api)
     response = post_signer(
-        api, envelope["id"], name="Maria da Silva", email="m@example.com", documentation="123.456.789-00"
+        api,
+        envelope["id"],
+        name="Maria da Silva",
+        email="m@example.com",
+        documentation="123.456.789-00",
     )
     assert response.status_code == 422
     assert response.json() == fixture_json("errors/invalid_cpf.json")
@@ -410,7 +426,11 @@ def test_it_rejects_a_bad_cpf(api):
 def test_it_rejects_an_unformatted_cpf(api):
     envelope = create_envelope(api)
     response = post_signer(
-        api, envelope["id"], name="Maria da Silva", email="m@example.com", documentation="52998224725"
+        api,
+        envelope["id"],
+        name="Maria da Silva",
+        email="m@example.com",
+        documentation="52998224725",
     )
     assert response.status_code == 422
     assert response.json() == fixture_json("errors/invalid_cpf.json")
@@ -631,7 +651,9 @@ def test_it_rejects_incompatible_biometric_auths(api):
         action="provide_evidence", auth="facial_biometrics",
     )  # fmt: skip
     assert response.status_code == 422
-    assert response.json() == unprocessable("auth", "facial_biometrics não pode ser combinado com selfie")
+    assert response.json() == unprocessable(
+        "auth", "facial_biometrics não pode ser combinado com selfie"
+    )
 
 
 def test_it_rejects_a_requirement_for_a_document_of_another_envelope(api):
@@ -730,7 +752,11 @@ def test_it_refuses_a_bulk_that_leaves_a_running_signer_without_authentication(a
     email_auth = next(r for r in requirements if r["attributes"]["action"] == "provide_evidence")
     response = api.post(
         f"/envelopes/{scenario.envelope_id}/bulk_requirements",
-        json={"atomic:operations": [{"op": "remove", "ref": {"type": "requirements", "id": email_auth["id"]}}]},
+        json={
+            "atomic:operations": [
+                {"op": "remove", "ref": {"type": "requirements", "id": email_auth["id"]}}
+            ]
+        },
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["source"] == {"pointer": "/atomic:operations"}
