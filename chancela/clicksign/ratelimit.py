@@ -111,6 +111,7 @@ class DatabaseRateLimiter:
         self.max_flight = max_flight
         self.using = using
         self._sleep = sleep
+        self._known_rows: set[str] = set()  # bucket rows this process knows to exist
 
     # ------------------------------------------------------------------ public API
 
@@ -199,6 +200,9 @@ class DatabaseRateLimiter:
         return time.time()
 
     def _ensure_rows(self, rules: list[_Rule]) -> None:
+        rules = [r for r in rules if r.key not in self._known_rows]
+        if not rules:
+            return
         existing = set(
             RateLimitBucket.objects.using(self.using)
             .filter(key__in=[r.key for r in rules])
@@ -213,6 +217,7 @@ class DatabaseRateLimiter:
                 ],
                 ignore_conflicts=True,
             )
+        self._known_rows.update(r.key for r in rules)
 
     def _locked(self, keys: tuple[str, ...] | list[str]) -> list[RateLimitBucket]:
         # Always lock in key order so that two processes never wait on each other in a cycle.
@@ -236,6 +241,10 @@ class DatabaseRateLimiter:
         with transaction.atomic(using=self.using):
             now = self._now()
             buckets = {b.key: b for b in self._locked([r.key for r in rules])}
+            if len(buckets) < len(rules):
+                # A stale notification row was cleaned up meanwhile: create it again.
+                self._known_rows.difference_update(r.key for r in rules)
+                return None, 0.0
             wait = 0.0
             live_entries: dict[str, list] = {}
             for rule in rules:

@@ -137,3 +137,14 @@ def test_it_keeps_three_processes_under_the_accounts_limit(clicksign_emulator, m
     assert [r for r in log if r["status"] == 429] == []
     times = [datetime.fromisoformat(r["time"]).timestamp() for r in log]
     assert _max_in_any_window(times, WINDOW) <= SANDBOX_LIMIT
+
+
+@pytest.mark.django_db
+def test_it_recreates_a_bucket_row_cleaned_up_by_another_process():
+    limiter = _limiter(limit=5)
+    limiter.release(limiter.acquire(notification_path="/envelopes/a/notifications", max_wait=0))
+    RateLimitBucket.objects.all().delete()  # e.g. the stale-row clean-up of another worker
+
+    limiter.release(limiter.acquire(notification_path="/envelopes/a/notifications", max_wait=1))
+
+    assert RateLimitBucket.objects.count() == 2
