@@ -170,9 +170,9 @@ def signature_config_test_connection(
     """Call Clicksign with the configuration's token and record the outcome on it."""
     check = _probe(config, transport)
     now = timezone.now()
-    changes: dict[str, list[Any]] = {
-        "Resultado": [config.last_connection_status_label or None, str(check.status.label)]
-    }
+    previous = config.last_connection_status_label
+    label = str(check.status.label)
+    changes: dict[str, list[Any]] = {"Resultado": [previous if previous != label else None, label]}
     with transaction.atomic():
         fields: dict[str, Any] = {
             "last_connection_check_at": now,
@@ -262,13 +262,11 @@ def signature_config_register_webhook(
         )
     with transaction.atomic():
         previous_secret = config.webhook_secret
-        config = signature_config_update(
-            actor=actor,
-            config=config,
-            webhook_secret=webhook.secret,
-            clicksign_webhook_id=webhook.id,
-        )
+        previous_id = config.clicksign_webhook_id
+        config = signature_config_update(actor=actor, config=config, webhook_secret=webhook.secret)
         secret_changed = previous_secret != config.webhook_secret
+        SignatureConfig.objects.filter(pk=config.pk).update(clicksign_webhook_id=webhook.id)
+        config.clicksign_webhook_id = webhook.id
         how = "registrado" if created else "já existia e foi reaproveitado"
         note = f"Webhook {webhook.id} {how} para {endpoint}."
         if secret_changed and previous_secret:
@@ -278,6 +276,9 @@ def signature_config_register_webhook(
             actor=actor,
             action=ConfigAuditEntry.Action.WEBHOOK_REGISTERED,
             note=note[:300],
+            changes={"Webhook na Clicksign": [previous_id or None, webhook.id]}
+            if previous_id != webhook.id
+            else {},
         )
     message = (
         f"Webhook {how} na Clicksign para {endpoint}, com os eventos de que o Chancela precisa. "

@@ -230,6 +230,10 @@ def test_it_registers_the_webhook_and_stores_a_secret_that_verifies_its_calls(
     assert ConfigAuditEntry.Action.WEBHOOK_REGISTERED in actions
     registered = config.audit_entries.get(action=ConfigAuditEntry.Action.WEBHOOK_REGISTERED)
     assert registered.actor == user and webhook.secret not in registered.note
+    assert registered.changes == {"Webhook na Clicksign": [None, webhook.id]}
+    updated = config.audit_entries.get(action=ConfigAuditEntry.Action.UPDATED)
+    assert webhook.secret not in json.dumps(updated.changes)
+    assert f"…{webhook.secret[-4:]}" in json.dumps(updated.changes, ensure_ascii=False)
 
     _signed_flow(config, clicksign_emulator.control)
 
