@@ -72,6 +72,10 @@ def local_processes(python: str, web_port: int) -> list[tuple[str, list[str]]]:
     return processes
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run Chancela locally: web + worker + Clicksign emulator, with demo data."
 
@@ -79,6 +83,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # A SIGTERM (kill, timeout, a process manager) stops the children like Ctrl-C does.
+        signal.signal(signal.SIGTERM, _interrupt)
         call_command("migrate", interactive=False, verbosity=0)
         logins = None
         if not demo_exists():
