@@ -68,6 +68,8 @@ DEFAULT_PAGE_SIZE = 20
 # Pre-signed download URLs live on Clicksign's S3 buckets (the exact bucket name varies).
 S3_HOST = re.compile(r"^clicksign[a-z0-9-]*\.s3([.-][a-z0-9-]+)*\.amazonaws\.com$")
 MAX_DOWNLOAD_BYTES = 60 * 1024 * 1024
+MAX_BLOCK_SECONDS = 300.0
+FILE_KINDS = ("original", "signed", "ziped")
 
 # The webhook events Chancela subscribes to (reference §3.5): the document lifecycle, the signers,
 # and every authentication failure.
@@ -513,7 +515,7 @@ class ClicksignClient:
             with self._downloads.stream("GET", target) as response:
                 if response.status_code != 200:
                     response.read()
-                    raise self._error_for(response, "GET", path)
+                    raise self._error_for(response, "GET", path, rate_limited=False)
                 chunks: list[bytes] = []
                 size = 0
                 for chunk in response.iter_bytes():
@@ -542,6 +544,8 @@ class ClicksignClient:
         """Fetch the document for a fresh link and download ``kind`` (``signed``, ``original``,
         ``ziped``). None when that file is not available yet (the signed file appears a few
         seconds after the document closes)."""
+        if kind not in FILE_KINDS:
+            raise ValueError(f"kind must be one of {FILE_KINDS}")
         document = self.document_get(envelope_id, document_id)
         url = getattr(document.files, kind)
         if not url:
@@ -651,10 +655,22 @@ class ClicksignClient:
         path: str,
         *,
         notification_path: str | None = None,
+        rate_limited: bool = True,
     ) -> ClicksignError:
+        """The error for a non-2xx answer. A 429 of the API (``rate_limited``) also blocks the
+        account (or the notification endpoint) in the shared limiter until it may retry."""
         status = response.status_code
         items = wire.error_items(response)
         first_detail = items[0].detail if items else ""
+        if status == 429 and not rate_limited:
+            return ClicksignRetryableError(
+                "Muitas requisições (429).",
+                retry_after=wire.seconds_until_retry(response, time.time()),
+                status=status,
+                method=method,
+                path=path,
+                errors=items,
+            )
         if status == 429:
             now = time.time()
             is_notification_limit = notification_path is not None and not items
@@ -664,7 +680,9 @@ class ClicksignClient:
                 retry_after = max(retry_after or 0.0, 60.0)
             elif retry_after is None:
                 retry_after = 10.0
-            retry_after += 1.0  # Clicksign's reset is whole seconds; clocks drift a little.
+            # Clicksign's reset is whole seconds and clocks drift a little; a reset absurdly far
+            # away must not silence the account for hours.
+            retry_after = min(retry_after + 1.0, MAX_BLOCK_SECONDS)
             self.limiter.block(
                 until=self.limiter.now() + retry_after,
                 notification_path=notification_path if is_notification_limit else None,
