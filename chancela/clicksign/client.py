@@ -10,6 +10,8 @@
   ``outcome_unknown``).
 - Returns the small dataclasses of :mod:`chancela.clicksign.types`; nothing outside this package
   sees the wire format. The token, webhook secrets and request bodies are never logged.
+- Never call it inside ``transaction.atomic()``: besides holding a transaction across the network,
+  the limiter's row lock would then last until the outer commit and stall every other process.
 """
 
 from __future__ import annotations
