@@ -10,6 +10,9 @@ import pytest
 
 from chancela.testing.browser import CHROMIUM_ARGS, chromium_path
 
+# Clicksign emulator fixtures (clicksign_emulator, emulated_config, clicksign_client).
+pytest_plugins = ["chancela.clicksign.testing"]
+
 _loud_skips: list[str] = []
 
 

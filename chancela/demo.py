@@ -12,17 +12,20 @@ from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 from django.utils import timezone
 
+from chancela.esign.connection import WebhookRegistration, signature_config_register_webhook
 from chancela.esign.models import SignatureConfig
 from chancela.esign.services import (
     document_type_create,
     sharing_policy_set,
     signature_config_create,
+    signature_config_update,
 )
 from chancela.institutions.models import Person, SharingType, Unit, UnitAccess, UnitGroup
+from clicksign_emulator import DEMO_SANDBOX_TOKEN
 
 DEMO_PASSWORD = "chancela-demo"
-# The token of the account the local Clicksign emulator creates at start-up.
-DEMO_SANDBOX_TOKEN = "0c1a7a5e-5a4d-4b0c-9d3e-c1a7e5a4d000"
+# DEMO_SANDBOX_TOKEN (imported above) is the token of the account the local Clicksign emulator
+# creates at start-up.
 DEMO_API_USER_EMAIL = "api@demo.chancela.local"
 
 PROFILE_IT = "Administrador de TI"
@@ -204,6 +207,21 @@ def _seed_people(units: dict[str, Unit]) -> None:
 
 def demo_config() -> SignatureConfig | None:
     return SignatureConfig.objects.filter(api_user_email=DEMO_API_USER_EMAIL).first()
+
+
+def demo_webhook_register() -> WebhookRegistration | None:
+    """Register the demo configuration's webhook on the (just started) emulator.
+
+    The emulator keeps its state in memory, so this runs on every local start: the new secret
+    replaces the old one through the audited service. A demo database seeded before the
+    emulator's token was fixed gets that token first (audited too). None without demo data.
+    """
+    config = demo_config()
+    if config is None:
+        return None
+    if config.token != DEMO_SANDBOX_TOKEN:
+        config = signature_config_update(actor=None, config=config, token=DEMO_SANDBOX_TOKEN)
+    return signature_config_register_webhook(actor=None, config=config)
 
 
 def demo_summary(logins: list[DemoLogin]) -> str:

@@ -20,6 +20,20 @@ class Environment(models.TextChoices):
     PRODUCTION = "production", _("Produção")
 
 
+class ConnectionStatus(models.TextChoices):
+    """Outcome of the last "Testar conexão" (stored in ``last_connection_status``)."""
+
+    OK = "ok", _("Conexão OK")
+    INVALID_TOKEN = "invalid_token", _("Token inválido")  # noqa: S105 - a label, not a secret
+    API_EMAIL_NOT_SET = "api_email_not_set", _("E-mail do usuário da API não configurado")
+    PLAN_WITHOUT_API = "plan_without_api", _("Plano da conta sem acesso à API")
+    ACCOUNT_BLOCKED = "account_blocked", _("Conta Clicksign bloqueada")
+    ENVELOPES_UNAVAILABLE = "envelopes_unavailable", _("Conta sem envelopes (só API 1.9)")
+    UNREACHABLE = "unreachable", _("Clicksign inacessível")
+    RATE_LIMITED = "rate_limited", _("Limite de requisições atingido")
+    ERROR = "error", _("Erro inesperado da Clicksign")
+
+
 class SignatureConfig(models.Model):
     """Configuração assinatura eletrônica de documentos: one Clicksign account + environment."""
 
@@ -87,6 +101,15 @@ class SignatureConfig(models.Model):
     @property
     def webhook_url(self) -> str:
         return f"{settings.PUBLIC_URL}/callbackclicksign/{self.public_id}"
+
+    @property
+    def last_connection_status_label(self) -> str:
+        if not self.last_connection_status:
+            return ""
+        try:
+            return str(ConnectionStatus(self.last_connection_status).label)
+        except ValueError:
+            return self.last_connection_status
 
     @property
     def token_fingerprint(self) -> str:

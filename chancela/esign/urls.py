@@ -12,6 +12,16 @@ urlpatterns = [
     path(
         "configuracoes/<uuid:public_id>/ativa/", views.config_set_active, name="config_set_active"
     ),
+    path(
+        "configuracoes/<uuid:public_id>/testar-conexao/",
+        views.config_test_connection,
+        name="config_test_connection",
+    ),
+    path(
+        "configuracoes/<uuid:public_id>/registrar-webhook/",
+        views.config_register_webhook,
+        name="config_register_webhook",
+    ),
     path("tipos-de-documento/", views.document_type_list, name="document_type_list"),
     path("tipos-de-documento/novo/", views.document_type_create_view, name="document_type_create"),
     path(

@@ -14,6 +14,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from chancela.esign.connection import (
+    signature_config_register_webhook,
+    signature_config_test_connection,
+)
 from chancela.esign.errors import ConfigurationError
 from chancela.esign.forms import DocumentTypeForm, RepointForm, SignatureConfigForm
 from chancela.esign.models import SignatureConfig
@@ -138,6 +142,32 @@ def config_set_active(request: HttpRequest, public_id: str) -> HttpResponse:
         messages.success(
             request, "Configuração reativada." if active else "Configuração inativada."
         )
+    return redirect("esign:config_detail", public_id=config.public_id)
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+@require_POST
+def config_test_connection(request: HttpRequest, public_id: str) -> HttpResponse:
+    config = _config_or_404(request, public_id)
+    _require_editable(request, config)
+    check = signature_config_test_connection(actor=request.user, config=config)
+    (messages.success if check.ok else messages.error)(request, check.message)
+    return redirect("esign:config_detail", public_id=config.public_id)
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+@require_POST
+def config_register_webhook(request: HttpRequest, public_id: str) -> HttpResponse:
+    config = _config_or_404(request, public_id)
+    _require_editable(request, config)
+    try:
+        registration = signature_config_register_webhook(actor=request.user, config=config)
+    except ConfigurationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, registration.message)
     return redirect("esign:config_detail", public_id=config.public_id)
 
 

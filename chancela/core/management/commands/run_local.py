@@ -18,9 +18,44 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from chancela.demo import demo_exists, demo_summary, seed_demo
+from chancela.demo import demo_exists, demo_summary, demo_webhook_register, seed_demo
+from chancela.esign.errors import ConfigurationError
 
 EMULATOR_PORT = 8765
+EMULATOR_URL = f"http://127.0.0.1:{EMULATOR_PORT}"
+
+
+def wait_for_emulator(base_url: str, timeout: float = 15.0) -> bool:
+    """True once the emulator's control API answers (it starts in well under a second)."""
+    from clicksign_emulator import ControlClient
+
+    deadline = time.monotonic() + timeout
+    with ControlClient(base_url, timeout=2.0) as control:
+        while time.monotonic() < deadline:
+            try:
+                control.health()
+                return True
+            except Exception:  # noqa: BLE001 - not up yet: connection refused, 5xx…
+                time.sleep(0.2)
+    return False
+
+
+def link_demo_to_emulator(base_url: str = EMULATOR_URL) -> str:
+    """Register the demo configuration's webhook on the running emulator; a line for the log."""
+    if settings.CLICKSIGN_URLS["sandbox"] != base_url:
+        return (
+            f"A sandbox aponta para {settings.CLICKSIGN_URLS['sandbox']}, não para o emulador: "
+            "o webhook da configuração de demonstração não foi registrado."
+        )
+    if not wait_for_emulator(base_url):
+        return f"O emulador não respondeu em {base_url}: webhook não registrado."
+    try:
+        registration = demo_webhook_register()
+    except ConfigurationError as error:
+        return f"Webhook de demonstração não registrado: {error.message}"
+    if registration is None:
+        return "Sem configuração de demonstração: nenhum webhook registrado."
+    return f"Configuração de demonstração: {registration.message}"
 
 
 def local_processes(python: str, web_port: int) -> list[tuple[str, list[str]]]:
@@ -38,6 +73,10 @@ def local_processes(python: str, web_port: int) -> list[tuple[str, list[str]]]:
     return processes
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run Chancela locally: web + worker + Clicksign emulator, with demo data."
 
@@ -45,6 +84,8 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # A SIGTERM (kill, timeout, a process manager) stops the children like Ctrl-C does.
+        signal.signal(signal.SIGTERM, _interrupt)
         call_command("migrate", interactive=False, verbosity=0)
         logins = None
         if not demo_exists():
@@ -54,6 +95,8 @@ class Command(BaseCommand):
             for name, argv in local_processes(sys.executable, options["port"]):
                 self.stdout.write(f"starting {name}: {' '.join(argv[1:])}")
                 children.append(subprocess.Popen(argv, env=os.environ.copy()))  # noqa: S603
+                if name == "emulator":
+                    self.stdout.write(link_demo_to_emulator())
                 time.sleep(0.3)
             self.stdout.write("")
             self.stdout.write(self.style.SUCCESS("Chancela está no ar."))

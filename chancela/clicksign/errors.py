@@ -1,0 +1,126 @@
+"""What can go wrong when Chancela talks to Clicksign, as a small hierarchy of types.
+
+Callers decide by type (and by the attributes below), never by parsing messages:
+
+- :class:`ClicksignPermanentError` — Clicksign refused the request as it is (400, 404, 422, other
+  4xx, an unknown route, a redirect). Retrying the same request gives the same answer.
+  ``field`` names the offending attribute (from the JSON:API ``source.pointer``) and ``detail`` is
+  Clicksign's own Portuguese text.
+- :class:`ClicksignCredentialError` — the configuration cannot work until a person fixes it:
+  ``kind`` is one of :class:`CredentialErrorKind` (401 invalid token; 403 API user e-mail not set;
+  403 plan without API; 403 account blocked; 503 envelopes not enabled, i.e. a legacy-only account).
+- :class:`ClicksignRetryableError` — try again later: timeouts, connection errors, 5xx, 429.
+  ``retry_after`` (seconds, or None) says how long to wait at least; ``outcome_unknown`` is True
+  when the request may have reached Clicksign and taken effect (read timeout, connection dropped
+  after sending, 500/502/504), so a retried write must first look for what it may have created.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ApiErrorItem:
+    """One member of a JSON:API ``errors`` array (types normalised: ``status`` is an int)."""
+
+    status: int | None
+    code: str
+    title: str
+    detail: str
+    pointer: str
+    field: str
+
+
+class ClicksignError(Exception):
+    """Base class. ``status`` is the HTTP status (None when no answer arrived)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        method: str = "",
+        path: str = "",
+        errors: tuple[ApiErrorItem, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.method = method
+        self.path = path
+        self.errors = errors
+
+    @property
+    def detail(self) -> str:
+        """Clicksign's Portuguese detail of the first error (or the message)."""
+        return self.errors[0].detail if self.errors else self.message
+
+    @property
+    def field(self) -> str:
+        """The attribute the first error points at (``deadline_at``, ``endpoint``…), or ""."""
+        return self.errors[0].field if self.errors else ""
+
+    @property
+    def title(self) -> str:
+        return self.errors[0].title if self.errors else ""
+
+    @property
+    def code(self) -> str:
+        return self.errors[0].code if self.errors else ""
+
+    def __str__(self) -> str:
+        where = f"{self.method} {self.path}".strip()
+        status = f"HTTP {self.status}" if self.status is not None else "no answer"
+        return f"{self.message} ({status}{', ' + where if where else ''})"
+
+
+class ClicksignPermanentError(ClicksignError):
+    """Clicksign refused this request as it is; sending it again changes nothing."""
+
+    def has_error(self, *, field: str, title: str | None = None) -> bool:
+        """True if any error points at ``field`` (and, if given, carries ``title``)."""
+        return any(
+            item.field == field and (title is None or item.title == title) for item in self.errors
+        )
+
+
+class ClicksignNotFoundError(ClicksignPermanentError):
+    """404 for a record (envelope, document, signer, webhook…) the account does not have."""
+
+
+class CredentialErrorKind(StrEnum):
+    INVALID_TOKEN = "invalid_token"  # noqa: S105 - a label, not a secret
+    API_EMAIL_NOT_SET = "api_email_not_set"
+    PLAN_WITHOUT_API = "plan_without_api"
+    ACCOUNT_BLOCKED = "account_blocked"
+    ENVELOPES_UNAVAILABLE = "envelopes_unavailable"
+
+
+class ClicksignCredentialError(ClicksignError):
+    """The account or token cannot be used until a person fixes the configuration."""
+
+    def __init__(self, message: str, *, kind: CredentialErrorKind, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.kind = kind
+
+
+class ClicksignRetryableError(ClicksignError):
+    """Temporary: try again after ``retry_after`` seconds (None: use your own backoff)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        outcome_unknown: bool = False,
+        sent: bool = True,
+        **context: Any,
+    ) -> None:
+        super().__init__(message, **context)
+        self.retry_after = retry_after
+        self.outcome_unknown = outcome_unknown
+        # False when the request never left Chancela (local rate limit, connection refused).
+        self.sent = sent

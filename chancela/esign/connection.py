@@ -1,0 +1,302 @@
+"""The configuration screen's two Clicksign actions: "Testar conexão" and "Registrar webhook".
+
+Both call Clicksign first (no transaction open), then record what happened in one short
+transaction: the configuration's fields and an audit entry. Messages are for the IT admin, in
+Portuguese, and say what to do next.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from django.db import transaction
+from django.utils import timezone
+
+from chancela.clicksign.client import WEBHOOK_EVENTS, ClicksignClient, client_for_config
+from chancela.clicksign.errors import (
+    ClicksignCredentialError,
+    ClicksignError,
+    ClicksignPermanentError,
+    ClicksignRetryableError,
+    CredentialErrorKind,
+)
+from chancela.clicksign.types import Webhook
+from chancela.core.http import Timeouts
+from chancela.esign.errors import ConfigurationError
+from chancela.esign.models import ConfigAuditEntry, ConnectionStatus, SignatureConfig
+from chancela.esign.services import signature_config_audit, signature_config_update
+
+logger = logging.getLogger(__name__)
+
+# A person is waiting for the answer: fail faster than the workers do.
+SCREEN_TIMEOUTS = Timeouts(connect=5.0, read=15.0, write=15.0, pool=5.0)
+SCREEN_MAX_WAIT = 10.0
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    status: ConnectionStatus
+    message: str
+    api_user_email: str = ""
+    account_key: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == ConnectionStatus.OK
+
+
+@dataclass(frozen=True)
+class WebhookRegistration:
+    webhook_id: str
+    created: bool  # False: the endpoint was already registered and was reused
+    secret_changed: bool
+    message: str
+
+
+def _client(config: SignatureConfig, transport: httpx.BaseTransport | None) -> ClicksignClient:
+    return client_for_config(
+        config, transport=transport, timeouts=SCREEN_TIMEOUTS, max_wait=SCREEN_MAX_WAIT
+    )
+
+
+def _env(config: SignatureConfig) -> str:
+    return "sandbox" if config.is_sandbox else "produção"
+
+
+def describe_clicksign_error(
+    config: SignatureConfig, error: ClicksignError
+) -> tuple[ConnectionStatus, str]:
+    """The status and the Portuguese explanation of a Clicksign error, for the IT admin."""
+    env = _env(config)
+    if isinstance(error, ClicksignCredentialError):
+        if error.kind == CredentialErrorKind.INVALID_TOKEN:
+            return ConnectionStatus.INVALID_TOKEN, (
+                f"Token inválido: a Clicksign ({env}) recusou a chave de autenticação "
+                "(“Access Token inválido”). Gere um novo token em Configurações → API na conta "
+                "Clicksign deste ambiente e atualize esta configuração."
+            )
+        if error.kind == CredentialErrorKind.API_EMAIL_NOT_SET:
+            return ConnectionStatus.API_EMAIL_NOT_SET, (
+                "O e-mail do usuário da API não está configurado na conta Clicksign: em "
+                "Configurações → API, informe o e-mail do usuário da API "
+                f"({config.api_user_email}) e clique em “Salvar e-mail”. Sem ele a Clicksign "
+                "recusa todas as chamadas, mesmo com o token certo."
+            )
+        if error.kind == CredentialErrorKind.PLAN_WITHOUT_API:
+            return ConnectionStatus.PLAN_WITHOUT_API, (
+                "O plano da conta Clicksign não inclui acesso à API (“A conta não possui acesso a "
+                "essa funcionalidade”). É preciso contratar um plano com API (Automação) com a "
+                "Clicksign."
+            )
+        if error.kind == CredentialErrorKind.ACCOUNT_BLOCKED:
+            return ConnectionStatus.ACCOUNT_BLOCKED, (
+                f"A conta Clicksign está bloqueada: “{error.detail}”. Fale com a Clicksign "
+                "(ajuda@clicksign.com)."
+            )
+        return ConnectionStatus.ENVELOPES_UNAVAILABLE, (
+            "A conta Clicksign não tem a API de envelopes (v3) habilitada — contas criadas antes "
+            "de julho de 2024 usam só a API antiga (1.9), e o Chancela usa envelopes. Peça à "
+            "Clicksign (ajuda@clicksign.com) que ative os envelopes para esta conta."
+        )
+    if isinstance(error, ClicksignRetryableError):
+        if error.status == 429 or (not error.sent and error.status is None and error.retry_after):
+            wait = int((error.retry_after or 10) + 0.999)
+            return ConnectionStatus.RATE_LIMITED, (
+                "A conta Clicksign está no limite de requisições (os envios em andamento usam a "
+                f"mesma cota). Tente de novo em {wait} segundos."
+            )
+        reason = (
+            f"a Clicksign respondeu com erro {error.status}"
+            if error.status
+            else error.message.rstrip(".")
+        )
+        return ConnectionStatus.UNREACHABLE, (
+            f"Não foi possível falar com a Clicksign em {config.service_url}: {reason}. "
+            "Tente de novo em alguns minutos; se continuar, verifique a rede e o firewall do "
+            "servidor do Chancela."
+        )
+    field = f" (campo {error.field})" if error.field else ""
+    return ConnectionStatus.ERROR, (
+        f"A Clicksign respondeu com um erro inesperado (HTTP {error.status}){field}: "
+        f"“{error.detail}”."
+    )
+
+
+# ---------------------------------------------------------------------- "Testar conexão"
+
+
+def _probe(config: SignatureConfig, transport: httpx.BaseTransport | None) -> ConnectionCheck:
+    env = _env(config)
+    try:
+        with _client(config, transport) as client:
+            envelopes = client.envelopes_list(page_size=1)
+            user_email = account_key = ""
+            if envelopes.items:
+                # The API user and the account only show in the events of a document.
+                try:
+                    for event in client.envelope_events_list(envelopes.items[0].id, page_size=20):
+                        user_email = user_email or event.user_email
+                        account_key = account_key or event.account_key
+                except ClicksignError:
+                    logger.info("connection test could not read envelope events", exc_info=True)
+    except ClicksignError as error:
+        status, message = describe_clicksign_error(config, error)
+        return ConnectionCheck(status=status, message=message)
+
+    message = f"Conexão com a Clicksign ({env}) funcionando: token aceito e envelopes habilitados."
+    if user_email:
+        message += f" Usuário da API: {user_email}."
+        if user_email.lower() != config.api_user_email.lower():
+            message += (
+                f" Atenção: a Clicksign mostra o usuário da API {user_email}, diferente do "
+                f"e-mail desta configuração ({config.api_user_email}); confira qual está certo."
+            )
+    else:
+        message += " O usuário da API aparece aqui depois do primeiro documento enviado."
+    return ConnectionCheck(
+        status=ConnectionStatus.OK,
+        message=message,
+        api_user_email=user_email,
+        account_key=account_key,
+    )
+
+
+def signature_config_test_connection(
+    *, actor: Any, config: SignatureConfig, transport: httpx.BaseTransport | None = None
+) -> ConnectionCheck:
+    """Call Clicksign with the configuration's token and record the outcome on it."""
+    check = _probe(config, transport)
+    now = timezone.now()
+    previous = config.last_connection_status_label
+    label = str(check.status.label)
+    changes: dict[str, list[Any]] = {"Resultado": [previous if previous != label else None, label]}
+    with transaction.atomic():
+        fields: dict[str, Any] = {
+            "last_connection_check_at": now,
+            "last_connection_status": check.status.value,
+        }
+        if check.account_key and check.account_key != config.clicksign_account_key:
+            changes["Conta Clicksign"] = [config.clicksign_account_key or None, check.account_key]
+            fields["clicksign_account_key"] = check.account_key
+        SignatureConfig.objects.filter(pk=config.pk).update(**fields)
+        signature_config_audit(
+            config=config,
+            actor=actor,
+            action=ConfigAuditEntry.Action.CONNECTION_TESTED,
+            note=check.message[:300],
+            changes=changes,
+        )
+    for name, value in fields.items():
+        setattr(config, name, value)
+    logger.info(
+        "clicksign connection tested",
+        extra={"config": str(config.public_id), "status": check.status.value},
+    )
+    return check
+
+
+# ---------------------------------------------------------------------- "Registrar webhook"
+
+
+def _find_webhook(client: ClicksignClient, endpoint: str) -> Webhook | None:
+    page = 1
+    while True:
+        webhooks = client.webhooks_list(page=page, page_size=50)
+        for webhook in webhooks:
+            if webhook.endpoint == endpoint:
+                return webhook
+        if not webhooks.has_next or not webhooks.items:
+            return None
+        page += 1
+
+
+def _create_or_reuse(client: ClicksignClient, endpoint: str) -> tuple[Webhook, bool]:
+    try:
+        return client.webhook_create(endpoint=endpoint, events=WEBHOOK_EVENTS), True
+    except ClicksignPermanentError as error:
+        if not error.has_error(field="endpoint"):
+            raise
+    # 422 "endpoint - já está em uso": the account already has it; reuse it (and its secret).
+    found = _find_webhook(client, endpoint)
+    if found is None:
+        raise ClicksignPermanentError(
+            "A Clicksign diz que o endereço já está em uso, mas ele não aparece na lista de "
+            "webhooks da conta."
+        )
+    webhook = client.webhook_get(found.id)
+    missing = [event for event in WEBHOOK_EVENTS if event not in webhook.events]
+    if missing or webhook.status != "active":
+        webhook = client.webhook_update(
+            webhook.id, events=[*webhook.events, *missing], status="active"
+        )
+    return webhook, False
+
+
+def signature_config_register_webhook(
+    *, actor: Any, config: SignatureConfig, transport: httpx.BaseTransport | None = None
+) -> WebhookRegistration:
+    """Register ``config.webhook_url`` on the Clicksign account (or reuse it if already there)
+    with the events Chancela needs, and store the secret Clicksign returns.
+
+    The secret goes through the audited update, so the previous one keeps verifying callbacks
+    for the grace period. Raises :class:`ConfigurationError` with a Portuguese message.
+    """
+    endpoint = config.webhook_url
+    try:
+        with _client(config, transport) as client:
+            webhook, created = _create_or_reuse(client, endpoint)
+    except ClicksignError as error:
+        _, message = describe_clicksign_error(config, error)
+        raise ConfigurationError(
+            "webhook_registration", f"O webhook não foi registrado. {message}"
+        ) from error
+    if not webhook.secret:
+        raise ConfigurationError(
+            "webhook_without_secret",
+            "A Clicksign registrou o webhook mas não devolveu a chave de segurança. Copie a "
+            "chave em Configurações → API → Webhooks e informe-a em “Editar”.",
+            "webhook_secret",
+        )
+    with transaction.atomic():
+        previous_secret = config.webhook_secret
+        previous_id = config.clicksign_webhook_id
+        config = signature_config_update(actor=actor, config=config, webhook_secret=webhook.secret)
+        secret_changed = previous_secret != config.webhook_secret
+        SignatureConfig.objects.filter(pk=config.pk).update(clicksign_webhook_id=webhook.id)
+        config.clicksign_webhook_id = webhook.id
+        how = "registrado" if created else "já existia e foi reaproveitado"
+        note = f"Webhook {webhook.id} {how} para {endpoint}."
+        if secret_changed and previous_secret:
+            note += " A chave anterior continua aceita durante o período de transição."
+        signature_config_audit(
+            config=config,
+            actor=actor,
+            action=ConfigAuditEntry.Action.WEBHOOK_REGISTERED,
+            note=note[:300],
+            changes={"Webhook na Clicksign": [previous_id or None, webhook.id]}
+            if previous_id != webhook.id
+            else {},
+        )
+    message = (
+        f"Webhook {how} na Clicksign para {endpoint}, com os eventos de que o Chancela precisa. "
+        "A chave de segurança foi guardada"
+        + (
+            "; a anterior continua aceita durante o período de transição."
+            if secret_changed and previous_secret
+            else "."
+        )
+    )
+    logger.info(
+        "clicksign webhook registered",
+        extra={
+            "config": str(config.public_id),
+            "webhook_id": webhook.id,
+            "webhook_created": created,
+        },
+    )
+    return WebhookRegistration(
+        webhook_id=webhook.id, created=created, secret_changed=secret_changed, message=message
+    )

@@ -1,0 +1,98 @@
+"""``python -m clicksign_emulator`` — run the emulator on 127.0.0.1 for local use."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+
+from . import constants as C
+from .core import AccountSpec
+from .server import EmulatorServer, is_loopback
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m clicksign_emulator",
+        description="Local, in-memory emulator of Clicksign's API v3 (envelopes).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = free port)")
+    parser.add_argument(
+        "--rate-limit",
+        type=int,
+        default=C.DEFAULT_SANDBOX_RATE_LIMIT,
+        help="requests per 10 s for sandbox accounts (default 20)",
+    )
+    parser.add_argument(
+        "--production-rate-limit",
+        type=int,
+        default=C.DEFAULT_PRODUCTION_RATE_LIMIT,
+        help="requests per 10 s for production accounts (default 50)",
+    )
+    parser.add_argument(
+        "--account",
+        action="append",
+        default=[],
+        metavar="TOKEN[:API_USER_EMAIL]",
+        help="create an account with this token (repeatable)",
+    )
+    parser.add_argument(
+        "--environment",
+        choices=C.ENVIRONMENTS,
+        default=C.SANDBOX,
+        help="environment of the --account accounts (default sandbox)",
+    )
+    parser.add_argument(
+        "--no-demo-account",
+        action="store_true",
+        help=f"do not create the demo sandbox account (token {C.DEMO_SANDBOX_TOKEN})",
+    )
+    parser.add_argument("--public-url", help="URL used in links (default http://HOST:PORT)")
+    parser.add_argument("--seed", type=int, help="seed ids and secrets for reproducible runs")
+    parser.add_argument(
+        "--webhook-mode",
+        choices=("automatic", "manual"),
+        default="automatic",
+        help="deliver webhooks in the background (default) or only on flush",
+    )
+    parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not is_loopback(args.host):
+        return 2
+    accounts = []
+    for index, value in enumerate(args.account, start=1):
+        token, _, email = value.partition(":")
+        accounts.append(
+            AccountSpec(
+                token=token,
+                environment=args.environment,
+                api_user_email=email or f"api{index}@emulador.local",
+                name=f"Conta {index} ({args.environment})",
+            )
+        )
+    server = EmulatorServer(
+        host=args.host,
+        port=args.port,
+        rate_limit=args.rate_limit,
+        production_rate_limit=args.production_rate_limit,
+        accounts=accounts,
+        demo_account=not args.no_demo_account,
+        webhook_settings={"mode": args.webhook_mode},
+        seed=args.seed,
+        public_url=args.public_url,
+        quiet=not args.verbose,
+    )
+    server.start()
+    if not args.no_demo_account:
+        pass
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
