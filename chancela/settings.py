@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "chancela.esign",
     "chancela.clicksign",
     "chancela.signing",
+    "chancela.api",
     "chancela.web",
 ]
 
