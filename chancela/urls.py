@@ -11,5 +11,6 @@ urlpatterns = [
     path("sair/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("chancela.esign.urls")),
+    path("", include("chancela.signing.urls")),
     path("", include("chancela.web.urls")),
 ]
