@@ -137,7 +137,33 @@ def seed_demo() -> list[DemoLogin]:
         )
 
     _seed_people(units)
+    _seed_signing(units, logins)
     return logins
+
+
+def _seed_signing(units: dict[str, Unit], logins: list[DemoLogin]) -> None:
+    """The director signs every enrollment contract of his unit (the secretary as delegate);
+    an API key for the academic ERP, printed once."""
+    from chancela.api.services import api_key_create
+    from chancela.esign.models import DocumentType, DocumentTypeSigner
+
+    contract = DocumentType.objects.get(code="CONTRATO_MATRICULA")
+    for unit in units.values():
+        DocumentTypeSigner.objects.create(
+            document_type=contract,
+            role=DocumentTypeSigner.Role.INSTITUTION,
+            person=Person.objects.get(unit=unit, code=f"DIR-{unit.code}"),
+            delegate=Person.objects.get(unit=unit, code=f"SEC-{unit.code}"),
+            group=2,
+        )
+    _, raw_key = api_key_create(name="ERP acadêmico (demonstração)", units=list(units.values()))
+    logins.append(
+        DemoLogin(
+            "chave de API",
+            raw_key,
+            "sistema acadêmico, todas as unidades (Authorization: Bearer <chave>)",
+        )
+    )
 
 
 def _person(unit: Unit, n: int, name: str, **kwargs: Any) -> Person:
@@ -229,5 +255,9 @@ def demo_summary(logins: list[DemoLogin]) -> str:
         f"Chancela: {settings.PUBLIC_URL}/",
         "Logins de demonstração (senha para todos: " + DEMO_PASSWORD + "):",
     ]
-    lines += [f"  {login.username:<22} {login.description}" for login in logins]
+    lines += [
+        f"  {login.username:<22} {login.description}"
+        + ("" if login.password == DEMO_PASSWORD else f"\n  {'':<22} {login.password}")
+        for login in logins
+    ]
     return "\n".join(lines)

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "chancela.clicksign",
     "chancela.signing",
     "chancela.notifications",
+    "chancela.api",
     "chancela.web",
 ]
 

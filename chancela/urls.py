@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from chancela.api.api import api
+
 admin.site.site_header = "Chancela — administração"
 admin.site.site_title = "Chancela"
 admin.site.index_title = "Administração"
@@ -12,5 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("chancela.esign.urls")),
     path("", include("chancela.notifications.urls")),
+    path("api/v1/", api.urls),
+    path("", include("chancela.api.urls")),
+    path("", include("chancela.signing.urls")),
     path("", include("chancela.web.urls")),
 ]

@@ -7,7 +7,14 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from chancela.esign.errors import ConfigurationError
-from chancela.esign.models import DocumentType, Environment, RemindInterval, SignatureConfig
+from chancela.esign.models import (
+    DocumentType,
+    DocumentTypeSigner,
+    Environment,
+    RemindInterval,
+    SignatureConfig,
+)
+from chancela.esign.selectors import person_find
 from chancela.esign.services import validate_token, validate_webhook_secret
 from chancela.institutions.models import SharingType, Unit
 
@@ -222,6 +229,12 @@ class DocumentTypeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Texto do e-mail de solicitação de assinatura.",
     )
+    student_contracts = forms.BooleanField(
+        label="O aluno é o contratante",
+        required=False,
+        help_text="O aluno assina como “Contratante” na Clicksign (e não só “Assinar”). "
+        "Responsável financeiro assina sempre como contratante.",
+    )
     active = forms.BooleanField(label="Ativo", required=False, initial=True)
 
     def __init__(
@@ -244,6 +257,7 @@ class DocumentTypeForm(forms.Form):
                     "default_deadline_days": instance.default_deadline_days,
                     "remind_interval": instance.remind_interval,
                     "message": instance.message,
+                    "student_contracts": instance.student_contracts,
                     "active": instance.active,
                 },
             )
@@ -300,3 +314,57 @@ class SharingPolicyForm(forms.Form):
         help_text="Vale para o filtro ConfiguracaoAssinaturaEletronica: quais unidades usam uma "
         "configuração de assinatura eletrônica criada em uma unidade.",
     )
+
+
+class DocumentTypeSignerForm(forms.Form):
+    """A signer fixed on a document type: a person of one of its units (by code, e-mail, CPF)."""
+
+    role = forms.ChoiceField(label="Papel", choices=DocumentTypeSigner.Role.choices)
+    unit = forms.ModelChoiceField(label="Unidade", queryset=Unit.objects.none())
+    person = forms.CharField(
+        label="Pessoa (matrícula, e-mail ou CPF)",
+        max_length=100,
+        help_text="Por exemplo o diretor ou a secretária da unidade, como cadastrados em Pessoas.",
+    )
+    delegate = forms.CharField(
+        label="Substituto (matrícula, e-mail ou CPF)",
+        max_length=100,
+        required=False,
+        help_text="Opcional: quem assina no lugar do titular quando a substituição é ativada.",
+    )
+    group = forms.IntegerField(
+        label="Grupo de assinatura",
+        min_value=1,
+        max_value=20,
+        initial=2,
+        help_text="As partes (aluno, responsáveis) ficam no grupo 1; o grupo 2 assina depois.",
+    )
+
+    prefix = "fixo"
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        if len(units) == 1:
+            self.fields["unit"].initial = units[0].pk
+        for field in self.fields.values():
+            field.error_messages["required"] = "Este campo é obrigatório."
+
+    def clean(self) -> dict[str, Any]:
+        """Turn the references typed into people of the chosen unit."""
+        cleaned = super().clean() or {}
+        unit = cleaned.get("unit")
+        for name in ("person", "delegate"):
+            reference = cleaned.get(name) or ""
+            if not reference:
+                cleaned[name] = None
+                continue
+            found = (
+                person_find(units=Unit.objects.filter(pk=unit.pk), reference=reference)
+                if unit
+                else None
+            )
+            if found is None and unit is not None:
+                self.add_error(name, "Nenhuma pessoa (ou mais de uma) da unidade com esse dado.")
+            cleaned[name] = found
+        return cleaned

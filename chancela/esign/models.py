@@ -132,6 +132,10 @@ class ConfigAuditEntry(models.Model):
         WEBHOOK_REGISTERED = "webhook_registered", _("Webhook registrado na Clicksign")
         DOCUMENT_TYPES_REPOINTED = "document_types_repointed", _("Tipos de documento apontados")
         PROMOTED = "promoted", _("Promovida para produção")
+        SIGNER_REGISTRATIONS_PURGED = (
+            "signer_registrations_purged",
+            _("Pessoas registradas para assinatura removidas"),
+        )
 
     config = models.ForeignKey(
         SignatureConfig, on_delete=models.CASCADE, related_name="audit_entries"
@@ -203,6 +207,15 @@ class DocumentType(models.Model):
         max_length=3000,
         help_text=_("Texto do e-mail de solicitação de assinatura."),
     )
+    student_contracts = models.BooleanField(
+        _("o aluno é o contratante"),
+        default=False,
+        help_text=_(
+            "Marque quando o aluno é parte contratante (ex.: contrato de prestação de serviços "
+            "de aluno maior de idade): ele assina como “Contratante” na Clicksign, e não só "
+            "como “Assinar”."
+        ),
+    )
     active = models.BooleanField(_("ativo"), default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -214,6 +227,74 @@ class DocumentType(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DocumentTypeSigner(models.Model):
+    """A person of a unit who signs every request of a document type sent by that unit.
+
+    For the institution's own signers (the director, the secretary) and fixed witnesses. The
+    person belongs to one unit, so a document type used by several units names one signer per
+    unit; requests of other units are not affected. When ``delegate_active`` is set, the
+    delegate signs instead (holidays, leave) without losing who the titular signer is.
+    """
+
+    class Role(models.TextChoices):
+        # The same values as chancela.signing.models.SignerRole
+        INSTITUTION = "institution", _("Instituição")
+        WITNESS = "witness", _("Testemunha")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    document_type = models.ForeignKey(
+        DocumentType, on_delete=models.CASCADE, related_name="fixed_signers"
+    )
+    role = models.CharField(_("papel"), max_length=20, choices=Role.choices)
+    person = models.ForeignKey(
+        Person, verbose_name=_("pessoa"), on_delete=models.PROTECT, related_name="+"
+    )
+    delegate = models.ForeignKey(
+        Person,
+        verbose_name=_("substituto"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Quem assina no lugar do titular quando a substituição está ativa."),
+    )
+    delegate_active = models.BooleanField(
+        _("substituto assina"),
+        default=False,
+        help_text=_("Marque para o substituto assinar no lugar do titular nos próximos envios."),
+    )
+    group = models.PositiveSmallIntegerField(
+        _("grupo de assinatura"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(20)],
+        help_text=_(
+            "Ordem de assinatura: quem está no grupo 2 só assina depois que todo o grupo 1 "
+            "assinou. As partes (aluno, responsáveis) ficam no grupo 1."
+        ),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("signatário fixo do tipo de documento")
+        verbose_name_plural = _("signatários fixos dos tipos de documento")
+        ordering = ["document_type", "group", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["document_type", "person"], name="document_type_signer_unique_person"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_role_display()}) — {self.document_type}"
+
+    @property
+    def signing_person(self) -> Person:
+        """Who signs now: the delegate when the substitution is on, else the titular."""
+        if self.delegate_active and self.delegate is not None:
+            return self.delegate
+        return self.person
 
 
 class SignerRegistration(models.Model):

@@ -10,8 +10,15 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
-from chancela.esign.models import DocumentType, SignatureConfig
-from chancela.institutions.models import SharingType, Unit
+from chancela.esign.errors import ConfigurationError
+from chancela.esign.models import (
+    DocumentType,
+    DocumentTypeSigner,
+    Environment,
+    SignatureConfig,
+    SignerRegistration,
+)
+from chancela.institutions.models import Person, SharingType, Unit
 from chancela.institutions.selectors import sharing_type_for, units_reached_from, units_visible_to
 
 
@@ -83,3 +90,63 @@ def document_types_visible_to(*, user: Any) -> QuerySet[DocumentType]:
         .select_related("config", "config__unit")
         .prefetch_related("units")
     )
+
+
+def signer_registrations_for_purge(
+    *,
+    units: list[Unit] | QuerySet[Unit],
+    emails: list[str],
+    include_production: bool = False,
+) -> QuerySet[SignerRegistration]:
+    """SignerRegistration rows matching the units AND the e-mails given (either may be empty,
+    not both), under sandbox configurations unless ``include_production``.
+
+    The seed's TB_PESSOA_ASSIN_ELETRONICA clean-up, filtered by units / groups of units and the
+    e-mails used in the tests.
+    """
+    unit_ids = [unit.pk for unit in units]
+    emails = [e.strip().lower() for e in emails if e and e.strip()]
+    if not unit_ids and not emails:
+        raise ConfigurationError(
+            "purge_filter_required",
+            "Informe ao menos uma unidade, um grupo de unidades ou um e-mail: a limpeza nunca "
+            "apaga tudo.",
+            None,
+        )
+    qs = SignerRegistration.objects.select_related("config", "unit", "config__unit")
+    if unit_ids:
+        qs = qs.filter(unit_id__in=unit_ids)
+    if emails:
+        condition = Q()
+        for email in emails:
+            condition |= Q(email__iexact=email)
+        qs = qs.filter(condition)
+    if not include_production:
+        qs = qs.filter(config__environment=Environment.SANDBOX)
+    return qs.order_by("config_id", "unit_id", "email", "id")
+
+
+def document_type_signers_visible_to(
+    *, user: Any, document_type: DocumentType
+) -> QuerySet[DocumentTypeSigner]:
+    """The fixed signers of a document type in the user's units."""
+    return (
+        DocumentTypeSigner.objects.filter(
+            document_type=document_type, person__unit__in=units_visible_to(user=user)
+        )
+        .select_related("person", "person__unit", "delegate")
+        .order_by("person__unit__name", "group", "id")
+    )
+
+
+def person_find(*, units: QuerySet[Unit], reference: str) -> Person | None:
+    """One person of the given units by code (matrícula), e-mail or CPF; None if 0 or 2+."""
+    reference = (reference or "").strip()
+    if not reference:
+        return None
+    condition = Q(code__iexact=reference) | Q(email__iexact=reference)
+    digits = "".join(ch for ch in reference if ch.isdigit())
+    if len(digits) == 11 and len(digits) >= len(reference.replace(".", "").replace("-", "")):
+        condition |= Q(cpf=digits)
+    found = list(Person.objects.filter(condition, unit__in=units)[:2])
+    return found[0] if len(found) == 1 else None

@@ -14,10 +14,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from chancela.core.crypto import fingerprint
+from chancela.core.people import email_mask, name_is_complete
 from chancela.esign.errors import ConfigurationError
-from chancela.esign.models import ConfigAuditEntry, DocumentType, Environment, SignatureConfig
+from chancela.esign.models import (
+    ConfigAuditEntry,
+    DocumentType,
+    DocumentTypeSigner,
+    Environment,
+    SignatureConfig,
+    SignerRegistration,
+)
 from chancela.esign.selectors import config_reach, configs_reaching_units, configs_usable_for_units
-from chancela.institutions.models import SharingPolicy, SharingType, Unit
+from chancela.institutions.models import Person, SharingPolicy, SharingType, Unit
 from chancela.institutions.selectors import sharing_type_for, units_reached_from
 
 TOKEN_RE = re.compile(
@@ -315,6 +323,7 @@ def document_type_create(
     remind_interval: int | None = 3,
     message: str = "",
     active: bool = True,
+    student_contracts: bool = False,
 ) -> DocumentType:
     code = code.strip().upper()
     if DocumentType.objects.filter(code=code).exists():
@@ -331,6 +340,7 @@ def document_type_create(
             remind_interval=remind_interval,
             message=message,
             active=active,
+            student_contracts=student_contracts,
         )
         document_type.units.set(units)
     return document_type
@@ -399,3 +409,118 @@ def document_types_repoint(
                 note=f"Tipos de documento passaram a usar “{config.name}”: {names}",
             )
     return len(document_types)
+
+
+# --- Signers fixed on a document type (institution, witnesses) -----------------------------
+
+
+def _check_fixed_signer_person(person: Person, label: str, field: str) -> None:
+    if not name_is_complete(person.name):
+        raise ConfigurationError(
+            "person_name_incomplete",
+            f"O cadastro de {person.name} não tem nome e sobrenome: a Clicksign recusa.",
+            field,
+        )
+    if not person.email:
+        raise ConfigurationError(
+            "person_email_missing",
+            f"{person.name} ({label}) não tem e-mail cadastrado: o convite de assinatura vai "
+            "por e-mail. Complete o cadastro antes.",
+            field,
+        )
+
+
+def document_type_signer_add(
+    *,
+    document_type: DocumentType,
+    person: Person,
+    role: str,
+    group: int = 2,
+    delegate: Person | None = None,
+) -> DocumentTypeSigner:
+    """Name a person of one of the type's units who signs every request of that unit."""
+    if role not in DocumentTypeSigner.Role.values:
+        raise ConfigurationError("role", "Escolha Instituição ou Testemunha.", "role")
+    if not 1 <= group <= 20:
+        raise ConfigurationError("group", "O grupo de assinatura vai de 1 a 20.", "group")
+    if not document_type.units.filter(pk=person.unit_id).exists():
+        raise ConfigurationError(
+            "person_unit",
+            f"{person.name} não é de uma unidade que envia “{document_type.name}”.",
+            "person",
+        )
+    _check_fixed_signer_person(person, "titular", "person")
+    if delegate is not None:
+        if delegate.pk == person.pk:
+            raise ConfigurationError(
+                "delegate_same", "O substituto precisa ser outra pessoa.", "delegate"
+            )
+        if delegate.unit_id != person.unit_id:
+            raise ConfigurationError(
+                "delegate_unit",
+                f"O substituto precisa ser da mesma unidade que {person.name}.",
+                "delegate",
+            )
+        _check_fixed_signer_person(delegate, "substituto", "delegate")
+    if DocumentTypeSigner.objects.filter(document_type=document_type, person=person).exists():
+        raise ConfigurationError(
+            "duplicate_fixed_signer",
+            f"{person.name} já assina este tipo de documento.",
+            "person",
+        )
+    return DocumentTypeSigner.objects.create(
+        document_type=document_type, person=person, role=role, group=group, delegate=delegate
+    )
+
+
+def document_type_signer_set_delegate_active(
+    *, signer: DocumentTypeSigner, active: bool
+) -> DocumentTypeSigner:
+    if active and signer.delegate is None:
+        raise ConfigurationError(
+            "no_delegate", "Este signatário não tem substituto cadastrado.", "delegate"
+        )
+    signer.delegate_active = active
+    signer.save(update_fields=["delegate_active"])
+    return signer
+
+
+def document_type_signer_remove(*, signer: DocumentTypeSigner) -> None:
+    """Requests already created keep their signers; only new requests change."""
+    signer.delete()
+
+
+# --- TB_PESSOA_ASSIN_ELETRONICA clean-up ---------------------------------------------------
+
+
+def signer_registrations_purge(
+    *, registrations: list[SignerRegistration], actor: Any = None, note: str = ""
+) -> dict[SignatureConfig, int]:
+    """Delete exactly the given registrations; one audit entry per configuration touched.
+
+    Returns how many rows were deleted per configuration.
+    """
+    by_config: dict[int, list[SignerRegistration]] = {}
+    configs: dict[int, SignatureConfig] = {}
+    for registration in registrations:
+        by_config.setdefault(registration.config_id, []).append(registration)
+        configs[registration.config_id] = registration.config
+    deleted: dict[SignatureConfig, int] = {}
+    with transaction.atomic():
+        for config_id, rows in by_config.items():
+            count, _ = SignerRegistration.objects.filter(
+                pk__in=[row.pk for row in rows], config_id=config_id
+            ).delete()
+            config = configs[config_id]
+            deleted[config] = count
+            emails = sorted({email_mask(row.email) for row in rows})
+            _audit(
+                config=config,
+                actor=actor,
+                action=ConfigAuditEntry.Action.SIGNER_REGISTRATIONS_PURGED,
+                changes={"E-mails removidos": [None, ", ".join(emails)]},
+                note=(
+                    f"{count} pessoa(s) registrada(s) para assinatura removida(s). {note}"
+                ).strip()[:300],
+            )
+    return deleted

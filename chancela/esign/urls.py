@@ -29,4 +29,14 @@ urlpatterns = [
         views.document_type_edit,
         name="document_type_edit",
     ),
+    path(
+        "tipos-de-documento/<uuid:public_id>/signatarios/",
+        views.document_type_signer_add_view,
+        name="document_type_signer_add",
+    ),
+    path(
+        "tipos-de-documento/<uuid:public_id>/signatarios/<uuid:signer_id>/",
+        views.document_type_signer_change,
+        name="document_type_signer_change",
+    ),
 ]

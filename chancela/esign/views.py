@@ -19,16 +19,25 @@ from chancela.esign.connection import (
     signature_config_test_connection,
 )
 from chancela.esign.errors import ConfigurationError
-from chancela.esign.forms import DocumentTypeForm, RepointForm, SignatureConfigForm
-from chancela.esign.models import SignatureConfig
+from chancela.esign.forms import (
+    DocumentTypeForm,
+    DocumentTypeSignerForm,
+    RepointForm,
+    SignatureConfigForm,
+)
+from chancela.esign.models import DocumentType, SignatureConfig
 from chancela.esign.selectors import (
     config_editable_by,
     config_reach,
     configs_visible_to,
+    document_type_signers_visible_to,
     document_types_visible_to,
 )
 from chancela.esign.services import (
     document_type_create,
+    document_type_signer_add,
+    document_type_signer_remove,
+    document_type_signer_set_delegate_active,
     document_type_update,
     document_types_repoint,
     signature_config_create,
@@ -247,8 +256,89 @@ def document_type_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         else:
             messages.success(request, "Tipo de documento salvo.")
             return redirect("esign:document_type_list")
+    return _document_type_edit_page(request, document_type, form=form)
+
+
+def _document_type_edit_page(
+    request: HttpRequest,
+    document_type: DocumentType,
+    *,
+    form: DocumentTypeForm | None = None,
+    signer_form: DocumentTypeSignerForm | None = None,
+) -> HttpResponse:
+    """The edit page: the document type's form and its fixed signers (in the user's units)."""
+    units = units_visible_to(user=request.user)
     return render(
         request,
         "esign/document_type_form.html",
-        {"nav": "document_types", "form": form, "document_type": document_type},
+        {
+            "nav": "document_types",
+            "form": form
+            or DocumentTypeForm(
+                units=units, configs=configs_visible_to(user=request.user), instance=document_type
+            ),
+            "document_type": document_type,
+            "fixed_signers": document_type_signers_visible_to(
+                user=request.user, document_type=document_type
+            ),
+            "signer_form": signer_form
+            or DocumentTypeSignerForm(units=units.filter(document_types=document_type)),
+        },
     )
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+@require_POST
+def document_type_signer_add_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    document_type = get_object_or_404(
+        document_types_visible_to(user=request.user), public_id=public_id
+    )
+    units = units_visible_to(user=request.user).filter(document_types=document_type)
+    signer_form = DocumentTypeSignerForm(request.POST, units=units)
+    if signer_form.is_valid():
+        data = signer_form.cleaned_data
+        try:
+            fixed = document_type_signer_add(
+                document_type=document_type,
+                person=data["person"],
+                role=data["role"],
+                group=data["group"],
+                delegate=data["delegate"],
+            )
+        except ConfigurationError as error:
+            add_domain_error(signer_form, error)
+        else:
+            messages.success(
+                request, f"{fixed.person.name} passa a assinar “{document_type.name}”."
+            )
+            return redirect("esign:document_type_edit", public_id=document_type.public_id)
+    return _document_type_edit_page(request, document_type, signer_form=signer_form)
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+@require_POST
+def document_type_signer_change(
+    request: HttpRequest, public_id: str, signer_id: str
+) -> HttpResponse:
+    document_type = get_object_or_404(
+        document_types_visible_to(user=request.user), public_id=public_id
+    )
+    signer = get_object_or_404(
+        document_type_signers_visible_to(user=request.user, document_type=document_type),
+        public_id=signer_id,
+    )
+    action = request.POST.get("action")
+    try:
+        if action == "remove":
+            document_type_signer_remove(signer=signer)
+            messages.success(
+                request, f"{signer.person.name} não assina mais este tipo de documento."
+            )
+        else:
+            document_type_signer_set_delegate_active(signer=signer, active=action == "delegate_on")
+            messages.success(request, "Substituição atualizada.")
+    except ConfigurationError as error:
+        messages.error(request, error.message)
+    return redirect("esign:document_type_edit", public_id=document_type.public_id)

@@ -47,6 +47,17 @@ STATUS_RANK = {
 }
 
 
+class CapacityRule(models.TextChoices):
+    """Which rule chose the signers (Civil Code arts. 3, 4, 5 and 1.634)."""
+
+    REPRESENTED = "represented", _("Menor de 16 anos: assina o responsável (representação)")
+    ASSISTED = "assisted", _("16 ou 17 anos: assinam o aluno e o responsável (assistência)")
+    ADULT = "adult", _("18 anos ou mais: assina o aluno")
+    EMANCIPATED = "emancipated", _("Emancipado: assina o aluno")
+    OVERRIDE = "override", _("Regra substituída pela equipe")
+    EXPLICIT = "explicit", _("Signatários informados diretamente")
+
+
 class SignatureRequest(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     unit = models.ForeignKey(
@@ -75,7 +86,25 @@ class SignatureRequest(models.Model):
     last_error = models.TextField(_("último erro"), blank=True)
 
     # Who must sign, and why (the legal-capacity rule applied, or the staff override).
-    capacity_rule = models.CharField(max_length=200, blank=True)
+    capacity_rule = models.CharField(
+        _("regra aplicada aos signatários"), max_length=600, blank=True
+    )
+    capacity_rule_code = models.CharField(
+        max_length=20, choices=CapacityRule.choices, default=CapacityRule.EXPLICIT
+    )
+    capacity_override_reason = models.CharField(
+        _("motivo da substituição da regra"), max_length=300, blank=True
+    )
+    # The student the document is about (may not sign: under 16 the guardian represents him).
+    student_person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    student_name = models.CharField(_("aluno"), max_length=200, blank=True)
+    # Copied from the document type at creation, like the configuration.
+    remind_interval = models.PositiveSmallIntegerField(null=True, blank=True)
+    # SHA-256 of the normalised submission: a resubmission with the same external_id must carry
+    # the same content (idempotent replay), otherwise it is a conflict.
+    input_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     # Clicksign side
     clicksign_envelope_id = models.CharField(max_length=64, blank=True, db_index=True)
@@ -84,6 +113,9 @@ class SignatureRequest(models.Model):
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_by_api_key = models.ForeignKey(
+        "api.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
 
     class Meta:
@@ -100,7 +132,10 @@ class SignatureRequest(models.Model):
                 name="signature_request_unique_external_id_per_unit",
             )
         ]
-        indexes = [models.Index(fields=["status", "updated_at"])]
+        indexes = [
+            models.Index(fields=["status", "updated_at"]),
+            models.Index(fields=["unit", "updated_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -171,13 +206,54 @@ class SignerRole(models.TextChoices):
     WITNESS = "witness", _("Testemunha")
 
 
+class SignerChannel(models.TextChoices):
+    """How the signer gets the invitation and the authentication token (only one per signer)."""
+
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+
+
+# How screens name the Clicksign qualification roles and authentications we use.
+QUALIFICATION_LABELS = {
+    "sign": "Assinar",
+    "contractor": "Contratante",
+    "contractee": "Contratada",
+    "legal_guardian": "Responsável legal",
+    "witness": "Testemunha",
+}
+AUTH_LABELS = {
+    "email": "Token por e-mail",
+    "sms": "Token por SMS",
+    "whatsapp": "Token por WhatsApp",
+    "selfie": "Selfie",
+    "handwritten": "Assinatura manuscrita",
+    "official_document": "Documento oficial (frente e verso)",
+}
+
+
+class SignerLabels:
+    """Screen labels of a signer's Clicksign qualification and authentications."""
+
+    qualification: str
+    auths: list[str]
+
+    @property
+    def qualification_label(self) -> str:
+        return QUALIFICATION_LABELS.get(self.qualification, self.qualification)
+
+    @property
+    def auth_labels(self) -> list[str]:
+        return [AUTH_LABELS.get(auth, auth) for auth in self.auths]
+
+
 class SignerStatus(models.TextChoices):
     PENDING = "pending", _("Pendente")
     SIGNED = "signed", _("Assinou")
     REFUSED = "refused", _("Recusou")
 
 
-class Signer(models.Model):
+class Signer(SignerLabels, models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     request = models.ForeignKey(SignatureRequest, on_delete=models.CASCADE, related_name="signers")
     person = models.ForeignKey(
@@ -192,8 +268,20 @@ class Signer(models.Model):
     # Clicksign qualification role (`sign`, `contractor`, `legal_guardian`, `witness`, ...)
     qualification = models.CharField(max_length=40)
     group = models.PositiveSmallIntegerField(_("grupo de assinatura"), default=1)
+    position = models.PositiveSmallIntegerField(default=0)
+    channel = models.CharField(
+        _("canal"), max_length=10, choices=SignerChannel.choices, default=SignerChannel.EMAIL
+    )
     # Clicksign authentication strings: "email" (or "sms"/"whatsapp") plus "selfie", ...
     auths = models.JSONField(default=list)
+    # Set when the signer was added by the document type (institution signer, witness).
+    fixed_signer = models.ForeignKey(
+        "esign.DocumentTypeSigner",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     clicksign_signer_id = models.CharField(max_length=64, blank=True, db_index=True)
     status = models.CharField(
         max_length=20, choices=SignerStatus.choices, default=SignerStatus.PENDING
@@ -205,10 +293,48 @@ class Signer(models.Model):
     class Meta:
         verbose_name = _("signatário")
         verbose_name_plural = _("signatários")
-        ordering = ["group", "id"]
+        ordering = ["group", "position", "id"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_role_display()})"
+
+
+class RequirementAction(models.TextChoices):
+    QUALIFICATION = "agree", _("Qualificação")
+    AUTHENTICATION = "provide_evidence", _("Autenticação")
+
+
+class SignerRequirement(models.Model):
+    """One Clicksign requirement: what one signer must do on one document.
+
+    ``agree`` + a qualification role (``sign``, ``contractor``...) or ``provide_evidence`` + an
+    authentication (``email``, ``selfie``...). Planned at creation; the dispatch saga sends them
+    (in bulk) and records each Clicksign id here.
+    """
+
+    request = models.ForeignKey(
+        SignatureRequest, on_delete=models.CASCADE, related_name="requirements"
+    )
+    signer = models.ForeignKey(Signer, on_delete=models.CASCADE, related_name="requirements")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="requirements")
+    action = models.CharField(max_length=20, choices=RequirementAction.choices)
+    # The qualification role for `agree`, the authentication for `provide_evidence`.
+    value = models.CharField(max_length=40)
+    clicksign_requirement_id = models.CharField(max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("requisito de assinatura")
+        verbose_name_plural = _("requisitos de assinatura")
+        ordering = ["document", "signer", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["signer", "document", "action", "value"],
+                name="signer_requirement_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signer} — {self.document}: {self.action} {self.value}"
 
 
 class RequestEvent(models.Model):

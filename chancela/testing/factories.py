@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import random
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.models import Group, Permission, User
+from django.core.files.base import ContentFile
+from django.utils import timezone
 
-from chancela.esign.models import DocumentType, SignatureConfig
+from chancela.api.models import ApiKey
+from chancela.api.services import api_key_create
+from chancela.esign.models import (
+    DocumentType,
+    DocumentTypeSigner,
+    SignatureConfig,
+    SignerRegistration,
+)
 from chancela.esign.services import document_type_create, signature_config_create
 from chancela.institutions.models import Person, SharingPolicy, Unit, UnitAccess, UnitGroup
+from chancela.signing.inputs import DocumentInput, SignerInput
+from chancela.signing.models import RequestStatus, SignatureRequest
+from chancela.signing.services import signature_request_create
 
 _seq = itertools.count(1)
 
@@ -33,6 +46,16 @@ def make_cpf(seed: int | None = None) -> str:
         total = sum(n * w for n, w in zip(base, range(size + 1, 1, -1), strict=True))
         base.append((total * 10) % 11 % 10)
     return "".join(map(str, base))
+
+
+def letters(n: int) -> str:
+    """A unique, digit-free name part for n (Clicksign refuses digits in signer names)."""
+    word = ""
+    n += 1
+    while n:
+        n, rest = divmod(n - 1, 26)
+        word = chr(97 + rest) + word
+    return word.capitalize()
 
 
 def make_unit_group(**kwargs: Any) -> UnitGroup:
@@ -82,7 +105,7 @@ def make_user(
 def make_person(unit: Unit, **kwargs: Any) -> Person:
     n = next(_seq)
     defaults: dict[str, Any] = {
-        "name": f"Pessoa Teste {chr(65 + n % 26)}{n}",
+        "name": f"Pessoa Teste {letters(n)}",
         "email": f"pessoa{n}@example.com",
         "cpf": make_cpf(n),
         "phone": "11987654321",
@@ -119,3 +142,210 @@ def set_sharing(sharing_type: str) -> None:
     SharingPolicy.objects.update_or_create(
         filter_name=SharingPolicy.SIGNATURE_CONFIG, defaults={"sharing_type": sharing_type}
     )
+
+
+# --- PDFs, API keys, document-type signers, requests (issue 4, part A) ----------------------
+
+PDF_ACTIVE_KINDS = (
+    "names_javascript",
+    "open_action_javascript",
+    "open_action_launch",
+    "page_aa_javascript",
+    "annotation_javascript",
+    "embedded_file",
+    "file_attachment_annotation",
+)
+
+
+def make_pdf_bytes(
+    pages: int = 1,
+    *,
+    text: str | None = None,
+    active: str | None = None,
+    encrypted: bool = False,
+) -> bytes:
+    """A small, valid PDF (A4 pages with a line of text), or one with the given defect.
+
+    ``active``: one of PDF_ACTIVE_KINDS (JavaScript in various places, a Launch action, an
+    embedded file); ``encrypted``: protected by a password.
+    """
+    from pypdf import PdfWriter
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        FloatObject,
+        NameObject,
+        TextStringObject,
+    )
+
+    def name(value: str) -> NameObject:
+        return NameObject(value)
+
+    def js_action(code: str = "app.alert('oi');") -> DictionaryObject:
+        return DictionaryObject(
+            {name("/S"): name("/JavaScript"), name("/JS"): TextStringObject(code)}
+        )
+
+    writer = PdfWriter()
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                name("/Type"): name("/Font"),
+                name("/Subtype"): name("/Type1"),
+                name("/BaseFont"): name("/Helvetica"),
+                name("/Encoding"): name("/WinAnsiEncoding"),
+            }
+        )
+    )
+    for number in range(1, pages + 1):
+        page = writer.add_blank_page(595, 842)
+        page[name("/Resources")] = DictionaryObject(
+            {name("/Font"): DictionaryObject({name("/F1"): font})}
+        )
+        line = (text or "Documento de teste do Chancela") + f" - pagina {number}"
+        safe = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        stream = DecodedStreamObject()
+        stream.set_data(f"BT /F1 14 Tf 72 770 Td ({safe}) Tj ET".encode("latin-1", "replace"))
+        page[name("/Contents")] = writer._add_object(stream)
+    first = writer.pages[0]
+    root = writer.root_object
+    if active == "names_javascript":
+        from pypdf.actions import JavaScript
+
+        writer.add_open_action(JavaScript("app.alert('oi');"))
+    elif active == "open_action_javascript":
+        root[name("/OpenAction")] = writer._add_object(js_action())
+    elif active == "open_action_launch":
+        root[name("/OpenAction")] = DictionaryObject(
+            {name("/S"): name("/Launch"), name("/F"): TextStringObject("calc.exe")}
+        )
+    elif active == "page_aa_javascript":
+        first[name("/AA")] = DictionaryObject({name("/O"): js_action()})
+    elif active == "annotation_javascript":
+        link = DictionaryObject(
+            {
+                name("/Type"): name("/Annot"),
+                name("/Subtype"): name("/Link"),
+                name("/Rect"): ArrayObject([FloatObject(v) for v in (72, 700, 200, 720)]),
+                name("/A"): js_action(),
+            }
+        )
+        first[name("/Annots")] = ArrayObject([writer._add_object(link)])
+    elif active == "embedded_file":
+        writer.add_attachment("planilha.xlsm", b"PK fake macro workbook")
+    elif active == "file_attachment_annotation":
+        annotation = DictionaryObject(
+            {
+                name("/Type"): name("/Annot"),
+                name("/Subtype"): name("/FileAttachment"),
+                name("/Rect"): ArrayObject([FloatObject(v) for v in (72, 700, 90, 720)]),
+            }
+        )
+        first[name("/Annots")] = ArrayObject([writer._add_object(annotation)])
+    elif active is not None:
+        raise ValueError(f"unknown active content kind: {active}")
+    if encrypted:
+        writer.encrypt("senha-secreta", algorithm="AES-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def make_api_key(
+    *, units: list[Unit] | tuple[Unit, ...], name: str | None = None, actor: Any = None
+) -> tuple[ApiKey, str]:
+    """An API key for the units; returns (row, the key to send as Bearer)."""
+    return api_key_create(name=name or f"ERP {next(_seq)}", units=list(units), actor=actor)
+
+
+def birth_date_for_age(years: int, days: int = 0, *, on: date | None = None) -> date:
+    """The birth date of someone who is `years` years and `days` days old on `on` (today)."""
+    on = on or timezone.localdate()
+    try:
+        anniversary = on.replace(year=on.year - years)
+    except ValueError:  # 29 February in a common year
+        anniversary = on.replace(year=on.year - years, day=28)
+    return anniversary - timedelta(days=days)
+
+
+def make_document_type_signer(
+    document_type: DocumentType, person: Person, **kwargs: Any
+) -> DocumentTypeSigner:
+    defaults: dict[str, Any] = {"role": DocumentTypeSigner.Role.INSTITUTION, "group": 2}
+    defaults.update(kwargs)
+    return DocumentTypeSigner.objects.create(document_type=document_type, person=person, **defaults)
+
+
+def make_signer_registration(
+    config: SignatureConfig, person: Person | None = None, **kwargs: Any
+) -> SignerRegistration:
+    person = person or make_person(config.unit)
+    defaults: dict[str, Any] = {
+        "unit": person.unit,
+        "name": person.name,
+        "email": person.email,
+        "cpf": person.cpf,
+    }
+    defaults.update(kwargs)
+    return SignerRegistration.objects.create(config=config, person=person, **defaults)
+
+
+def make_signer_input(**kwargs: Any) -> SignerInput:
+    n = next(_seq)
+    defaults: dict[str, Any] = {
+        "name": f"Signatária Teste {letters(n)}",
+        "email": f"signataria{n}@example.com",
+        "cpf": make_cpf(n),
+        "role": "student",
+    }
+    defaults.update(kwargs)
+    return SignerInput(**defaults)
+
+
+def make_signature_request(
+    unit: Unit | None = None,
+    document_type: DocumentType | None = None,
+    *,
+    signers: list[SignerInput] | None = None,
+    documents: list[DocumentInput] | None = None,
+    status: str | None = None,
+    signed_pdf: bytes | None = None,
+    **kwargs: Any,
+) -> SignatureRequest:
+    """A request created through `signature_request_create` (files stored, dispatch enqueued).
+
+    Defaults: a new unit with a sandbox configuration and document type, one PDF, one adult
+    student signer. `status` forces a status afterwards (for tests of later stages);
+    `signed_pdf` archives that content as the signed file of every document.
+    """
+    if document_type is None:
+        unit = unit or make_unit()
+        document_type = make_document_type(make_config(unit))
+    unit = unit or document_type.units.first()
+    assert unit is not None
+    kwargs.setdefault("title", f"Contrato de teste {next(_seq)}")
+    request = signature_request_create(
+        unit=unit,
+        document_type=document_type,
+        documents=documents or [DocumentInput(filename="contrato.pdf", content=make_pdf_bytes())],
+        signers=signers if signers is not None else [make_signer_input()],
+        **kwargs,
+    ).request
+    if status is not None:
+        SignatureRequest.objects.filter(pk=request.pk).update(
+            status=RequestStatus(status), status_changed_at=timezone.now()
+        )
+    if signed_pdf is not None:
+        import hashlib
+
+        for document in request.documents.all():
+            document.signed_file.save(
+                f"{document.public_id}.pdf", ContentFile(signed_pdf), save=False
+            )
+            document.signed_sha256 = hashlib.sha256(signed_pdf).hexdigest()
+            document.signed_size = len(signed_pdf)
+            document.signed_archived_at = timezone.now()
+            document.save()
+    request.refresh_from_db()
+    return request

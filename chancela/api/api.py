@@ -1,0 +1,397 @@
+"""The host REST API, ``/api/v1`` (django-ninja; OpenAPI at ``/api/v1/openapi.json``).
+
+Handlers are thin: the API key (``request.auth``) scopes every lookup to its units, one service
+or selector does the work, and every error leaves as JSON ``{"code", "message", "field"}`` —
+domain errors through one mapping of codes to HTTP statuses, ninja's own validation errors
+translated to the same shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import math
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from typing import Any, Literal
+from uuid import UUID
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.dateparse import parse_datetime
+from ninja import NinjaAPI, Query
+from ninja.decorators import decorate_view
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.responses import Status
+from ninja.security import HttpBearer
+
+from chancela.api.errors import ApiKeyError
+from chancela.api.mapping import create_arguments, legal_validity, request_out
+from chancela.api.schemas import (
+    ErrorOut,
+    SignatureRequestIn,
+    SignatureRequestOut,
+    SignatureRequestPage,
+)
+from chancela.api.services import api_key_authenticate
+from chancela.api.validation import translate_validation_errors
+from chancela.core.errors import DomainError
+from chancela.core.pdf import MAX_REQUEST_BYTES
+from chancela.signing.errors import SigningError
+from chancela.signing.models import TERMINAL_STATUSES, RequestStatus, SignatureRequest
+from chancela.signing.selectors import (
+    document_type_for_unit,
+    signature_requests_changed,
+    signature_requests_for_api_key,
+    units_of_api_key,
+)
+from chancela.signing.services import signature_request_create
+
+logger = logging.getLogger(__name__)
+
+# 100 MiB of PDFs in base64, plus room for the JSON around them.
+MAX_BODY_BYTES = math.ceil(MAX_REQUEST_BYTES / 3) * 4 + 2 * 1024 * 1024
+LEGAL_VALIDITY_HEADER = "X-Chancela-Legal-Validity"
+
+STATUS_BY_CODE = {
+    "unauthorized": 401,
+    "api_key_revoked": 401,
+    "unit_not_found": 404,
+    "document_type_not_found": 404,
+    "request_not_found": 404,
+    "document_not_found": 404,
+    "signed_not_available": 404,
+    "external_id_conflict": 409,
+    "signed_not_ready": 409,
+    "pdf_too_large": 413,
+    "request_too_large": 413,
+}
+
+
+class ApiKeyAuth(HttpBearer):
+    """``Authorization: Bearer <api key>``; every failure is a 401 with a reason."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.strip().partition(" ")
+        if not header:
+            raise ApiKeyError(
+                "unauthorized",
+                "Informe a chave de API no cabeçalho Authorization: Bearer <chave>.",
+                None,
+            )
+        if scheme.lower() != "bearer":
+            raise ApiKeyError(
+                "unauthorized", "Use o esquema Bearer: Authorization: Bearer <chave>.", None
+            )
+        return self.authenticate(request, token)
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        return api_key_authenticate(raw_key=token)
+
+
+api = NinjaAPI(
+    title="Chancela — API para o sistema acadêmico",
+    version="1",
+    description=(
+        "Envie documentos acadêmicos para assinatura eletrônica na Clicksign e acompanhe-os. "
+        "Autenticação: `Authorization: Bearer <chave de API>` (a chave vale para as unidades "
+        "escolhidas ao criá-la). Erros: JSON `{code, message, field}`. Respostas de solicitações "
+        "da Sandbox trazem `X-Chancela-Legal-Validity: none-sandbox`: sem validade jurídica."
+    ),
+    urls_namespace="api-v1",
+    auth=ApiKeyAuth(),
+)
+
+
+def _error(
+    request: HttpRequest, *, status: int, code: str, message: str, field: str | None = None
+) -> HttpResponse:
+    response = api.create_response(
+        request, {"code": code, "message": message, "field": field}, status=status
+    )
+    if status == 401:
+        response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(DomainError)
+def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    status = STATUS_BY_CODE.get(exc.code, 422)
+    body: dict[str, Any] = exc.as_dict()
+    existing = getattr(exc, "existing_public_id", None)
+    if existing:
+        body["existing_id"] = existing
+    response = api.create_response(request, body, status=status)
+    if status == 401:
+        response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = translate_validation_errors(exc.errors)
+    first = errors[0]
+    return api.create_response(
+        request,
+        {
+            "code": "invalid_input",
+            "message": first["message"],
+            "field": first["field"],
+            "errors": errors,
+        },
+        status=422,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def _authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(
+        request, status=401, code="unauthorized", message="Chave de API ausente ou inválida."
+    )
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    return _body_too_large(request)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, status=exc.status_code, code="http_error", message=str(exc))
+
+
+def _body_too_large(request: HttpRequest) -> HttpResponse:
+    return _error(
+        request,
+        status=413,
+        code="request_too_large",
+        message="O corpo da requisição passa do limite (10 MB por documento e 100 MB por "
+        "solicitação, em base64).",
+    )
+
+
+def limit_body_size(run: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Refuse an oversized body from its Content-Length, before anything reads it."""
+
+    @wraps(run)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY_BYTES:
+            return _body_too_large(request)
+        return run(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _mark_sandbox(response: HttpResponseBase, request: SignatureRequest) -> None:
+    if request.is_sandbox:
+        response[LEGAL_VALIDITY_HEADER] = legal_validity(request)
+
+
+def _request_or_404(api_key: Any, request_id: UUID) -> SignatureRequest:
+    found = signature_requests_for_api_key(api_key=api_key).filter(public_id=request_id).first()
+    if found is None:
+        raise SigningError(
+            "request_not_found", "Solicitação não encontrada nas unidades desta chave.", None
+        )
+    return found
+
+
+def _unit_or_404(api_key: Any, code: str) -> Any:
+    unit = units_of_api_key(api_key=api_key).filter(code__iexact=(code or "").strip()).first()
+    if unit is None:
+        raise SigningError(
+            "unit_not_found",
+            f"Unidade “{code}” não encontrada entre as unidades desta chave de API.",
+            "unit",
+        )
+    return unit
+
+
+ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+
+
+@api.post(
+    "/signature-requests",
+    response={200: SignatureRequestOut, 201: SignatureRequestOut, **ERRORS},
+    url_name="signature_request_create",
+    summary="Criar uma solicitação de assinatura (idempotente por external_id)",
+    description=(
+        "Cria a solicitação (situação `queued`) e a põe na fila de envio à Clicksign. "
+        "Responde 201 ao criar; reenviar o mesmo `external_id` com o mesmo conteúdo devolve a "
+        "solicitação existente com 200; com outro conteúdo, 409."
+    ),
+)
+@decorate_view(limit_body_size)
+def create_signature_request(
+    request: HttpRequest, payload: SignatureRequestIn, response: HttpResponse
+) -> Status:
+    api_key = request.auth  # type: ignore[attr-defined]
+    unit = _unit_or_404(api_key, payload.unit)
+    document_type = document_type_for_unit(unit=unit, code=payload.document_type)
+    if document_type is None:
+        raise SigningError(
+            "document_type_not_found",
+            f"Tipo de documento “{payload.document_type}” não encontrado para a unidade "
+            f"“{unit.code}”.",
+            "document_type",
+        )
+    result = signature_request_create(
+        unit=unit, document_type=document_type, api_key=api_key, **create_arguments(payload)
+    )
+    signature_request = _request_or_404(api_key, result.request.public_id)
+    _mark_sandbox(response, signature_request)
+    return Status(201 if result.created else 200, request_out(signature_request))
+
+
+RequestStatusFilter = Literal[
+    "queued",
+    "sending",
+    "awaiting_signatures",
+    "signed",
+    "refused",
+    "canceled",
+    "expired",
+    "failed",
+]
+
+
+def _encode_cursor(request: SignatureRequest) -> str:
+    raw = f"{request.updated_at.isoformat()}|{request.public_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, public_id = raw.split("|")
+        parsed = parse_datetime(stamp)
+        UUID(public_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        parsed = None
+    if parsed is None:
+        raise SigningError(
+            "cursor_invalid",
+            "Cursor inválido: use o next_cursor da página anterior.",
+            "cursor",
+        )
+    return parsed, public_id
+
+
+@api.get(
+    "/signature-requests",
+    response={200: SignatureRequestPage, **ERRORS},
+    url_name="signature_request_list",
+    summary="Listar solicitações, das menos às mais recentemente alteradas",
+    description=(
+        "Ordenadas por `updated_at` (e id), para o sistema acadêmico acompanhar as mudanças: "
+        "guarde o maior `updated_at` visto e pergunte de novo com `updated_after` (com alguns "
+        "minutos de folga, descartando repetidas). Páginas de até `limit` itens; siga "
+        "`next_cursor` enquanto não for null."
+    ),
+)
+def list_signature_requests(
+    request: HttpRequest,
+    unit: str | None = None,
+    status: RequestStatusFilter | None = None,
+    external_id: str | None = None,
+    updated_after: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+) -> dict[str, Any]:
+    api_key = request.auth  # type: ignore[attr-defined]
+    rows = list(
+        signature_requests_changed(
+            requests=signature_requests_for_api_key(api_key=api_key),
+            unit=_unit_or_404(api_key, unit) if unit else None,
+            status=status,
+            external_id=external_id,
+            updated_after=updated_after,
+            after=_decode_cursor(cursor) if cursor else None,
+        )[: limit + 1]
+    )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [request_out(row) for row in rows],
+        "next_cursor": _encode_cursor(rows[-1]) if more else None,
+    }
+
+
+@api.get(
+    "/signature-requests/{request_id}",
+    response={200: SignatureRequestOut, **ERRORS},
+    url_name="signature_request_detail",
+    summary="Consultar uma solicitação",
+)
+def get_signature_request(
+    request: HttpRequest, request_id: UUID, response: HttpResponse
+) -> dict[str, Any]:
+    signature_request = _request_or_404(request.auth, request_id)  # type: ignore[attr-defined]
+    _mark_sandbox(response, signature_request)
+    return request_out(signature_request)
+
+
+@api.get(
+    "/signature-requests/{request_id}/documents/{document_id}/signed",
+    response={200: None, **ERRORS},
+    url_name="signature_request_signed_document",
+    summary="Baixar o PDF assinado de um documento",
+    description=(
+        "Disponível depois que a Clicksign finaliza o documento e o Chancela arquiva o PDF "
+        "assinado (409 antes disso; 404 se a solicitação terminou sem assinatura)."
+    ),
+    openapi_extra={
+        "responses": {
+            "200": {
+                "description": "O PDF assinado",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            }
+        }
+    },
+)
+def download_signed_document(
+    request: HttpRequest, request_id: UUID, document_id: UUID
+) -> FileResponse:
+    signature_request = _request_or_404(request.auth, request_id)  # type: ignore[attr-defined]
+    document = signature_request.documents.filter(public_id=document_id).first()
+    if document is None:
+        raise SigningError(
+            "document_not_found", "Documento não encontrado nesta solicitação.", None
+        )
+    if not document.signed_file:
+        status_label = RequestStatus(signature_request.status).label
+        if signature_request.status in TERMINAL_STATUSES:
+            raise SigningError(
+                "signed_not_available"
+                if signature_request.status != RequestStatus.SIGNED
+                else "signed_not_ready",
+                f"A solicitação está “{status_label}” e não há PDF assinado deste documento."
+                if signature_request.status != RequestStatus.SIGNED
+                else "O PDF assinado ainda está sendo arquivado. Tente de novo em instantes.",
+                None,
+            )
+        raise SigningError(
+            "signed_not_ready",
+            f"O PDF assinado ainda não está disponível: a solicitação está “{status_label}”.",
+            None,
+        )
+    stem = (
+        document.filename[:-4] if document.filename.lower().endswith(".pdf") else document.filename
+    )
+    response = FileResponse(
+        document.signed_file.open("rb"),
+        as_attachment=True,
+        filename=f"{stem}-assinado.pdf",
+        content_type="application/pdf",
+    )
+    response["X-Chancela-SHA256"] = document.signed_sha256
+    _mark_sandbox(response, signature_request)
+    return response

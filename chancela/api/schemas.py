@@ -1,0 +1,168 @@
+"""Typed shapes of the host API (they generate the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+Role = Literal["student", "guardian", "financial_guardian", "institution", "witness"]
+Channel = Literal["email", "sms", "whatsapp"]
+
+
+class StrictSchema(Schema):
+    # A misspelt field is an error, not silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class DocumentIn(StrictSchema):
+    filename: str = Field(..., max_length=200, examples=["contrato-matricula-2027.pdf"])
+    content_base64: str = Field(
+        ...,
+        description="O PDF em base64 (pode vir como data URI data:application/pdf;base64,...). "
+        "Até 10 MB por documento e 100 MB por solicitação.",
+    )
+
+
+class PartyIn(StrictSchema):
+    name: str = Field(..., max_length=200, examples=["Maria Souza"])
+    email: str = Field(..., max_length=254, examples=["maria.souza@example.com"])
+    cpf: str | None = Field(None, max_length=20, examples=["123.456.789-09"])
+    phone: str | None = Field(
+        None, max_length=20, description="DDD + número, ex.: 11987654321", examples=["11987654321"]
+    )
+    birth_date: date | None = None
+    channel: Channel = Field(
+        "email",
+        description="Canal do convite e do token de autenticação. sms e whatsapp exigem celular "
+        "e substituem o token por e-mail.",
+    )
+    group: int = Field(
+        1, ge=1, le=20, description="Ordem de assinatura: o grupo 2 assina depois do grupo 1."
+    )
+
+
+class SignerIn(PartyIn):
+    role: Role
+
+
+class StudentIn(PartyIn):
+    birth_date: date = Field(..., description="Decide quem assina (capacidade civil).")
+    emancipated: bool = False
+
+
+class GuardianIn(PartyIn):
+    role: Literal["guardian", "financial_guardian"] = "guardian"
+
+
+class CapacityOverrideIn(StrictSchema):
+    signers: Literal["student", "guardians", "both"] = Field(
+        ..., description="Quem assina no lugar do que a regra de capacidade civil sugere."
+    )
+    reason: str = Field(..., max_length=300, description="Motivo, registrado na solicitação.")
+
+
+class SignatureRequestIn(StrictSchema):
+    external_id: str = Field(
+        ...,
+        min_length=1,
+        max_length=100,
+        description="Identificador no sistema acadêmico, único por unidade. Reenviar o mesmo "
+        "external_id com o mesmo conteúdo devolve a solicitação existente (200).",
+        examples=["MAT-2027-000123"],
+    )
+    unit: str = Field(..., description="Código da unidade.", examples=["CENTRO"])
+    document_type: str = Field(
+        ..., description="Código do tipo de documento.", examples=["CONTRATO_MATRICULA"]
+    )
+    title: str = Field(..., max_length=200, examples=["Contrato de matrícula 2027 — Ana Souza"])
+    documents: list[DocumentIn] = Field(..., min_length=1, max_length=20)
+    signers: list[SignerIn] | None = Field(
+        None, description="Signatários informados diretamente (ou use student + guardians)."
+    )
+    student: StudentIn | None = Field(
+        None,
+        description="O aluno: quem assina segue a capacidade civil na data do envio (menor de "
+        "16: o responsável; 16 ou 17: ambos; 18 ou mais, ou emancipado: o aluno).",
+    )
+    guardians: list[GuardianIn] = Field(default_factory=list)
+    capacity_override: CapacityOverrideIn | None = Field(
+        None, description="Substitui explicitamente a regra de capacidade civil, com motivo."
+    )
+    deadline_at: datetime | None = Field(
+        None, description="Prazo (no máximo 90 dias). Padrão: o prazo do tipo de documento."
+    )
+    message: str | None = Field(None, max_length=3000)
+
+
+class DocumentOut(Schema):
+    id: UUID
+    filename: str
+    sha256: str
+    size: int
+    page_count: int
+    status: str
+    signed_available: bool
+    signed_sha256: str | None
+    signed_url: str | None
+
+
+class SignerOut(Schema):
+    id: UUID
+    name: str
+    email: str
+    cpf_masked: str
+    role: Role
+    qualification: str
+    group: int
+    channel: Channel
+    auths: list[str]
+    status: str
+    signed_at: datetime | None
+    refused_at: datetime | None
+
+
+class CapacityRuleOut(Schema):
+    code: str
+    description: str
+    override_reason: str
+
+
+class SignatureRequestOut(Schema):
+    id: UUID
+    external_id: str
+    unit: str
+    document_type: str
+    title: str
+    message: str
+    status: str
+    status_label: str
+    environment: Literal["sandbox", "production"]
+    sandbox: bool
+    legal_validity: Literal["none-sandbox", "production"]
+    deadline_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    status_changed_at: datetime
+    last_error: str
+    student_name: str
+    capacity_rule: CapacityRuleOut
+    documents: list[DocumentOut]
+    signers: list[SignerOut]
+
+
+class SignatureRequestPage(Schema):
+    items: list[SignatureRequestOut]
+    next_cursor: str | None = Field(
+        None, description="Passe em ?cursor= para a próxima página; null na última."
+    )
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    field: str | None
+    errors: list[dict[str, str | None]] | None = None

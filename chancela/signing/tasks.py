@@ -1,0 +1,17 @@
+"""Jobs of the signing app. Each takes ids (strings) only and calls one service."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from chancela.signing.dispatch import signature_request_dispatch
+
+
+@task()
+def dispatch_signature_request(request_public_id: str) -> None:
+    """Send a queued request to Clicksign (the dispatch saga, ``signature_request_dispatch``).
+
+    Enqueued by ``signature_request_create`` in the same transaction as the request
+    (transactional outbox).
+    """
+    signature_request_dispatch(request_id=request_public_id)
