@@ -14,7 +14,7 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -129,7 +129,15 @@ class Emulator:
         self.max_file_bytes = max_file_bytes
         self.max_envelope_bytes = max_envelope_bytes
         self.public_url = public_url.rstrip("/")
-        self._startup_specs = list(accounts or [])
+        # Fix generated keys/tokens once, so that ``reset`` brings back the very same accounts.
+        self._startup_specs = [
+            replace(
+                spec,
+                key=spec.key or str(uuid.uuid4()),
+                token=spec.token if spec.token is not None else str(uuid.uuid4()),
+            )
+            for spec in accounts or []
+        ]
         self._startup_seed = seed
         self._local = threading.local()
         self.reset(seed=seed)

@@ -168,3 +168,30 @@ def test_it_runs_from_the_command_line():
         watchdog.cancel()
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_it_generates_the_same_ids_after_a_reset_with_the_same_seed(emu, api):
+    def run():
+        emu.control.reset(seed=1234)
+        envelope = create_envelope(api)
+        webhook = api.post(
+            "/webhooks",
+            json={
+                "data": {
+                    "type": "webhooks",
+                    "attributes": {"endpoint": "http://127.0.0.1:9/x", "events": ["sign"]},
+                }
+            },
+        ).json()["data"]
+        return envelope["id"], webhook["id"], webhook["attributes"]["secret"]
+
+    assert run() == run()
+
+
+def test_it_restores_generated_startup_accounts_identically():
+    with EmulatorServer(accounts=[{"token": None}], demo_account=False) as server:
+        control = ControlClient(server.base_url)
+        before = control.accounts()
+        control.reset()
+        assert control.accounts() == before
+        control.close()
