@@ -87,7 +87,7 @@ def test_it_only_sends_subscribed_events_to_active_webhooks(emu, api, receiver):
     )
     sign_everything(emu, api)
     emu.control.flush_deliveries()
-    by_path = {}
+    by_path: dict[str, list[str]] = {}
     for delivery in receiver.received:
         by_path.setdefault(delivery.path, []).append(delivery.headers["event"])
     assert by_path == {
