@@ -76,7 +76,10 @@ def index(server: EmulatorServer, request: Request) -> Response:
         {
             "base_url": server.base_url,
             "api_url": server.api_url,
-            "routes": sorted({f"{m} /__emulator{p.pattern[12:-3]}" for m, p, _ in ROUTES}),
+            "routes": sorted(
+                f"{m} /__emulator" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", p.pattern[12:-3])
+                for m, p, _ in ROUTES
+            ),
         },
     )
 
