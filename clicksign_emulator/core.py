@@ -647,8 +647,14 @@ class Emulator:
         envelope.modified = now
         return signer
 
-    def requirement_add(self, envelope: Envelope, spec: dict[str, Any]) -> Requirement:
-        """Add an already validated requirement; emits add_signer on first qualification."""
+    def requirement_add(
+        self, envelope: Envelope, spec: dict[str, Any], *, announce: bool = True
+    ) -> Requirement:
+        """Add an already validated requirement; emits add_signer on first qualification.
+
+        ``announce=False`` leaves the ``add_signer`` to the caller (bulk operations announce once
+        every operation is applied, so the event lists the signer's final auths).
+        """
         now = self.now()
         document = self.documents[spec["document_id"]]
         signer = self.signers[spec["signer_id"]]
@@ -672,9 +678,14 @@ class Emulator:
         self.requirements[requirement.id] = requirement
         envelope.requirement_ids.append(requirement.id)
         envelope.modified = now
-        if first_qualification:
+        if first_qualification and announce:
             self.emit_add_signer(document, signer)
         return requirement
+
+    def is_first_qualification(self, spec: dict[str, Any]) -> bool:
+        return spec["action"] == "agree" and not self.requirements_of(
+            spec["document_id"], spec["signer_id"], "agree"
+        )
 
     def requirement_remove(self, envelope: Envelope, requirement: Requirement) -> None:
         document = self.documents[requirement.document_id]
@@ -781,8 +792,23 @@ class Emulator:
             held.extend(e for e in self.events.get(document.id, []) if not e.delivered)
         held.sort(key=lambda e: e.occurred_at)
         for event in held:
+            if event.name == "add_signer":
+                self._refresh_add_signer(event)
             self._deliver(event)
-        # a document without pending signers (all signed already cannot happen) -> nothing else
+
+    def _refresh_add_signer(self, event: Event) -> None:
+        """A retroactive add_signer describes the signer as activated (final auths)."""
+        document = self.documents[event.document_id]
+        entries = []
+        for entry in event.data.get("signers", []):
+            signer = self.signers.get(entry.get("key"))
+            if signer is not None and self.requirements_of(document.id, signer.id, "agree"):
+                entry = {
+                    **self.add_signer_entry(document, signer),
+                    "created_at": entry.get("created_at"),
+                }
+            entries.append(entry)
+        event.data = {**event.data, "signers": entries}
 
     # ------------------------------------------------------------------ signing
 
