@@ -760,19 +760,14 @@ class Emulator:
                 problems.append(
                     f"O signatário {signer.name} deve possuir ao menos um requisito de autenticação"
                 )
-            if not any(r.action == "agree" for r in mine):
-                problems.append(
-                    f"O signatário {signer.name} deve possuir ao menos um requisito de qualificação"
-                )
         for document in documents:
-            qualified = self.qualified_signers(document)
-            if not qualified:
-                problems.append(
-                    f"O documento {document.filename} deve possuir ao menos um requisito de "
-                    "qualificação"
-                )
-            for signer in qualified:
-                if not self.requirements_of(document.id, signer.id, "provide_evidence"):
+            for signer in signers:
+                if not self.requirements_of(document.id, signer.id, "agree"):
+                    problems.append(
+                        f"O signatário {signer.name} deve possuir requisito de qualificação "
+                        f"no documento {document.filename}"
+                    )
+                elif not self.requirements_of(document.id, signer.id, "provide_evidence"):
                     problems.append(
                         f"O signatário {signer.name} deve possuir requisito de autenticação "
                         f"no documento {document.filename}"
