@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
+from typing import TextIO
 
 from . import constants as C
 from .core import AccountSpec
@@ -59,9 +61,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _say(line: str, stream: TextIO | None = None) -> None:
+    out = stream or sys.stdout
+    out.write(line + "\n")
+    out.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not is_loopback(args.host):
+        _say(f"refusing to listen on non-loopback host {args.host!r}", stream=sys.stderr)
         return 2
     accounts = []
     for index, value in enumerate(args.account, start=1):
@@ -87,8 +96,12 @@ def main(argv: list[str] | None = None) -> int:
         quiet=not args.verbose,
     )
     server.start()
+    _say(f"Clicksign emulator listening on {server.base_url}")
+    _say(f"  API v3:      {server.api_url}")
+    _say(f"  Mailbox:     {server.emulator.public_url}/")
+    _say(f"  Control API: {server.emulator.public_url}/__emulator/")
     if not args.no_demo_account:
-        pass
+        _say(f"  Demo sandbox token: {C.DEMO_SANDBOX_TOKEN}")
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
     return 0

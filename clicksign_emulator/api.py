@@ -1179,13 +1179,19 @@ def bulk_requirements(ctx: Ctx, envelope_id: str) -> Response:
             )
     before = emu.current_group(envelope)
     results: list[dict[str, Any]] = []
+    added_pairs: list[tuple[str, str]] = []
     for kind, item in plan:
         if kind == "remove":
             emu.requirement_remove(envelope, emu.requirements[item])
             results.append({})
         else:
-            requirement = emu.requirement_add(envelope, item)
+            if emu.is_first_qualification(item):
+                added_pairs.append((item["document_id"], item["signer_id"]))
+            requirement = emu.requirement_add(envelope, item, announce=False)
             results.append({"data": render.requirement_resource(emu, requirement)})
+    for document_id, signer_id in added_pairs:
+        if emu.requirements_of(document_id, signer_id, "agree"):
+            emu.emit_add_signer(emu.documents[document_id], emu.signers[signer_id])
     if envelope.status == "running":
         emu.settle(envelope, group_before=before)
     return Response.json(200, {"atomic:results": results})

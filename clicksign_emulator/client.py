@@ -126,6 +126,13 @@ class ControlClient:
     def freeze(self, frozen: bool = True) -> dict[str, Any]:
         return self._call("POST", "/clock", {"frozen": frozen})
 
+    def set_clock(self, now: str, *, frozen: bool | None = None) -> dict[str, Any]:
+        """Jump to an absolute ISO 8601 instant (for reproducible samples; may go backwards)."""
+        body: dict[str, Any] = {"now": now}
+        if frozen is not None:
+            body["frozen"] = frozen
+        return self._call("POST", "/clock", body)
+
     # ------------------------------------------------------------------ state
 
     def envelopes(self, *, account_key: str | None = None) -> list[dict[str, Any]]:

@@ -47,6 +47,12 @@ class Clock:
         with self._lock:
             self._offset += seconds
 
+    def set(self, epoch: float) -> None:
+        """Jump to an absolute instant (may go backwards: meant for reproducible samples)."""
+        with self._lock:
+            base = self._frozen_at if self._frozen_at is not None else time.time()
+            self._offset = epoch - base
+
     def freeze(self, frozen: bool) -> None:
         with self._lock:
             if frozen and self._frozen_at is None:

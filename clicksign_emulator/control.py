@@ -12,6 +12,7 @@ from .clock import iso_br
 from .core import AccountSpec, SigningError
 from .faults import FaultSpecError
 from .render import dump_envelope, notification_dump
+from .validation import parse_datetime
 from .wire import Request, Response
 
 if TYPE_CHECKING:
@@ -76,7 +77,10 @@ def index(server: EmulatorServer, request: Request) -> Response:
         {
             "base_url": server.base_url,
             "api_url": server.api_url,
-            "routes": sorted({f"{m} /__emulator{p.pattern[12:-3]}" for m, p, _ in ROUTES}),
+            "routes": sorted(
+                f"{m} /__emulator" + re.sub(r"\(\?P<(\w+)>[^)]*\)", r"<\1>", p.pattern[12:-3])
+                for m, p, _ in ROUTES
+            ),
         },
     )
 
@@ -332,7 +336,7 @@ def clock_get(server: EmulatorServer, request: Request) -> Response:
 @route("POST", "/clock")
 def clock_post(server: EmulatorServer, request: Request) -> Response:
     body = _object(request)
-    unknown = set(body) - {"advance_seconds", "frozen"}
+    unknown = set(body) - {"advance_seconds", "frozen", "now"}
     if unknown:
         raise ControlError(400, f"unknown fields: {', '.join(sorted(unknown))}")
     advance = body.get("advance_seconds", 0)
@@ -342,6 +346,11 @@ def clock_post(server: EmulatorServer, request: Request) -> Response:
         if not isinstance(body["frozen"], bool):
             raise ControlError(400, "frozen must be a boolean")
         server.emulator.clock.freeze(body["frozen"])
+    if "now" in body:
+        moment = parse_datetime(body["now"])
+        if moment is None or not isinstance(body["now"], str) or "T" not in body["now"]:
+            raise ControlError(400, "now must be an ISO 8601 date-time")
+        server.emulator.clock.set(moment.timestamp())
     server.emulator.clock.advance(float(advance))
     server.settle_time()
     return Response.control(200, _clock(server))

@@ -14,7 +14,7 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -129,7 +129,15 @@ class Emulator:
         self.max_file_bytes = max_file_bytes
         self.max_envelope_bytes = max_envelope_bytes
         self.public_url = public_url.rstrip("/")
-        self._startup_specs = list(accounts or [])
+        # Fix generated keys/tokens once, so that ``reset`` brings back the very same accounts.
+        self._startup_specs = [
+            replace(
+                spec,
+                key=spec.key or str(uuid.uuid4()),
+                token=spec.token if spec.token is not None else str(uuid.uuid4()),
+            )
+            for spec in accounts or []
+        ]
         self._startup_seed = seed
         self._local = threading.local()
         self.reset(seed=seed)
@@ -639,8 +647,14 @@ class Emulator:
         envelope.modified = now
         return signer
 
-    def requirement_add(self, envelope: Envelope, spec: dict[str, Any]) -> Requirement:
-        """Add an already validated requirement; emits add_signer on first qualification."""
+    def requirement_add(
+        self, envelope: Envelope, spec: dict[str, Any], *, announce: bool = True
+    ) -> Requirement:
+        """Add an already validated requirement; emits add_signer on first qualification.
+
+        ``announce=False`` leaves the ``add_signer`` to the caller (bulk operations announce once
+        every operation is applied, so the event lists the signer's final auths).
+        """
         now = self.now()
         document = self.documents[spec["document_id"]]
         signer = self.signers[spec["signer_id"]]
@@ -664,9 +678,14 @@ class Emulator:
         self.requirements[requirement.id] = requirement
         envelope.requirement_ids.append(requirement.id)
         envelope.modified = now
-        if first_qualification:
+        if first_qualification and announce:
             self.emit_add_signer(document, signer)
         return requirement
+
+    def is_first_qualification(self, spec: dict[str, Any]) -> bool:
+        return spec["action"] == "agree" and not self.requirements_of(
+            spec["document_id"], spec["signer_id"], "agree"
+        )
 
     def requirement_remove(self, envelope: Envelope, requirement: Requirement) -> None:
         document = self.documents[requirement.document_id]
@@ -741,19 +760,14 @@ class Emulator:
                 problems.append(
                     f"O signatário {signer.name} deve possuir ao menos um requisito de autenticação"
                 )
-            if not any(r.action == "agree" for r in mine):
-                problems.append(
-                    f"O signatário {signer.name} deve possuir ao menos um requisito de qualificação"
-                )
         for document in documents:
-            qualified = self.qualified_signers(document)
-            if not qualified:
-                problems.append(
-                    f"O documento {document.filename} deve possuir ao menos um requisito de "
-                    "qualificação"
-                )
-            for signer in qualified:
-                if not self.requirements_of(document.id, signer.id, "provide_evidence"):
+            for signer in signers:
+                if not self.requirements_of(document.id, signer.id, "agree"):
+                    problems.append(
+                        f"O signatário {signer.name} deve possuir requisito de qualificação "
+                        f"no documento {document.filename}"
+                    )
+                elif not self.requirements_of(document.id, signer.id, "provide_evidence"):
                     problems.append(
                         f"O signatário {signer.name} deve possuir requisito de autenticação "
                         f"no documento {document.filename}"
@@ -773,8 +787,23 @@ class Emulator:
             held.extend(e for e in self.events.get(document.id, []) if not e.delivered)
         held.sort(key=lambda e: e.occurred_at)
         for event in held:
+            if event.name == "add_signer":
+                self._refresh_add_signer(event)
             self._deliver(event)
-        # a document without pending signers (all signed already cannot happen) -> nothing else
+
+    def _refresh_add_signer(self, event: Event) -> None:
+        """A retroactive add_signer describes the signer as activated (final auths)."""
+        document = self.documents[event.document_id]
+        entries = []
+        for entry in event.data.get("signers", []):
+            signer = self.signers.get(entry.get("key"))
+            if signer is not None and self.requirements_of(document.id, signer.id, "agree"):
+                entry = {
+                    **self.add_signer_entry(document, signer),
+                    "created_at": entry.get("created_at"),
+                }
+            entries.append(entry)
+        event.data = {**event.data, "signers": entries}
 
     # ------------------------------------------------------------------ signing
 

@@ -109,7 +109,9 @@ def home(emu: Emulator) -> Response:
 def _envelope_card(emu: Emulator, envelope: Envelope) -> str:
     account = emu.accounts.get(envelope.account_key)
     account_label = (
-        f"{escape(account.name)} ({escape(account.environment)})" if account else "conta removida"
+        f"{escape(account.name)} · ambiente {escape(account.environment)}"
+        if account
+        else "removida"
     )
     documents = emu.envelope_documents(envelope)
     signers = emu.envelope_signers(envelope)
@@ -209,7 +211,8 @@ def signing_page(
     for document in documents:
         parts.append(
             f"<tr><td>{escape(document.filename)}</td>"
-            f"<td>{_signer_state(emu, signer, document)} {_badge(document.status)}</td>"
+            f"<td>{_signer_state(emu, signer, document)} "
+            f'<span class="muted">documento</span> {_badge(document.status)}</td>'
             f'<td><a href="/sign/{escape(signer.id)}/documents/{escape(document.id)}" '
             'target="_blank">Visualizar original</a></td></tr>'
         )

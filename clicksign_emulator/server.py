@@ -187,7 +187,7 @@ class EmulatorServer:
 
     @property
     def api_url(self) -> str:
-        return f"{self.emulator.public_url}/api/v3"
+        return f"{self.base_url}/api/v3"
 
     def start(self) -> EmulatorServer:
         if self._httpd is not None:

@@ -129,6 +129,7 @@ class Dispatcher:
             self._rng = random.Random(self.settings.seed)
             self.deliveries: list[Delivery] = []
             self.attempts: list[Attempt] = []
+            self._generation = getattr(self, "_generation", 0) + 1
             self._seq = 0
             self._attempt_seq = 0
             self._cond.notify_all()
@@ -138,6 +139,7 @@ class Dispatcher:
         with self._cond:
             self.deliveries = []
             self.attempts = []
+            self._generation += 1
 
     def start(self) -> None:
         self._stop.clear()
@@ -294,6 +296,7 @@ class Dispatcher:
             secret = webhook.secret if webhook is not None else None
             active = webhook is not None and webhook.status == "active"
         with self._cond:
+            generation = self._generation
             settings = self.settings
             delivery.attempts += 1
             attempt_no = delivery.attempts
@@ -335,7 +338,10 @@ class Dispatcher:
             error = "simulated first-attempt failure"
         next_at: float | None = None
         with self._cond:
-            if success:
+            stale = generation != self._generation  # reset/cleared while we were sending
+            if stale:
+                delivery.status = "dropped"
+            elif success:
                 delivery.status = "delivered"
             elif not active:
                 delivery.status = "dropped"
@@ -368,5 +374,6 @@ class Dispatcher:
                 ),
                 body=delivery.body.decode(),
             )
-            self.attempts.append(attempt)
+            if not stale:
+                self.attempts.append(attempt)
             return attempt

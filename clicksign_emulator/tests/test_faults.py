@@ -145,3 +145,20 @@ def test_it_rejects_malformed_fault_specs(emu):
         with pytest.raises(ControlError) as error:
             emu.control.add_fault(**spec)
         assert error.value.status == 400
+
+
+def test_it_serves_concurrent_clients_consistently(emu, api):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(index):
+        with emu.api() as client:
+            return client.post(
+                "/envelopes",
+                json={"data": {"type": "envelopes", "attributes": {"name": f"Lote {index}"}}},
+            )
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(create, range(24)))
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["data"]["id"] for r in responses}) == 24
+    assert envelope_count(api) == 24

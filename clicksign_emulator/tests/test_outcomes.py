@@ -2,6 +2,7 @@
 
 import io
 from datetime import datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -11,7 +12,7 @@ from clicksign_emulator import ControlError
 
 from .conftest import activate, build_envelope, notify
 
-TWO_SIGNERS = [
+TWO_SIGNERS: list[dict[str, Any]] = [
     {"name": "Ana Lima", "email": "ana@example.com", "refusable": True},
     {"name": "Bruno Costa", "email": "bruno@example.com"},
 ]
@@ -259,7 +260,7 @@ def test_it_reports_the_deadline_default_of_30_days(emu, api):
 # ---------------------------------------------------------------------- signing order
 
 
-GROUPS = [
+GROUPS: list[dict[str, Any]] = [
     {"name": "Ana Lima", "email": "ana@example.com", "group": 1},
     {"name": "Bruno Costa", "email": "bruno@example.com", "group": 2},
 ]

@@ -357,11 +357,8 @@ def test_it_refuses_activation_without_requirements(api):
             )["errors"][0],
             unprocessable(
                 "status",
-                "O signatário Maria da Silva deve possuir ao menos um requisito de qualificação",
-            )["errors"][0],
-            unprocessable(
-                "status",
-                "O documento contrato.pdf deve possuir ao menos um requisito de qualificação",
+                "O signatário Maria da Silva deve possuir requisito de qualificação no documento "
+                "contrato.pdf",
             )["errors"][0],
         ]
     }
@@ -380,6 +377,20 @@ def test_it_refuses_activation_when_a_qualified_signer_lacks_authentication(api)
         "status - O signatário Maria da Silva deve possuir ao menos um requisito de autenticação",
         "status - O signatário Maria da Silva deve possuir requisito de autenticação no documento "
         "contrato.pdf",
+    ]
+
+
+def test_it_refuses_activation_when_a_signer_misses_a_document(api):
+    envelope = create_envelope(api)
+    first = add_document(api, envelope["id"], filename="contrato.pdf")
+    add_document(api, envelope["id"], filename="anexo.pdf")
+    signer = add_signer(api, envelope["id"], name="Maria da Silva")
+    add_requirements(api, envelope["id"], first["id"], signer["id"])
+    response = activate(api, envelope["id"])
+    assert response.status_code == 422
+    assert [e["detail"] for e in response.json()["errors"]] == [
+        "status - O signatário Maria da Silva deve possuir requisito de qualificação no documento "
+        "anexo.pdf"
     ]
 
 

@@ -87,7 +87,7 @@ def test_it_only_sends_subscribed_events_to_active_webhooks(emu, api, receiver):
     )
     sign_everything(emu, api)
     emu.control.flush_deliveries()
-    by_path = {}
+    by_path: dict[str, list[str]] = {}
     for delivery in receiver.received:
         by_path.setdefault(delivery.path, []).append(delivery.headers["event"])
     assert by_path == {
@@ -121,6 +121,7 @@ def test_it_sends_the_legacy_document_shape(emu, api, receiver):
     )
     assert isinstance(add_signer["event"]["data"]["signers"], list)
     assert add_signer["event"]["data"]["signers"][0]["key"] == scenario.signer_id()
+    assert add_signer["event"]["data"]["signers"][0]["auths"] == ["email"]  # as activated
     assert add_signer["event"]["data"]["user"] == {
         "email": "api@demo.chancela.local",
         "name": "Demo Chancela (sandbox)",
@@ -284,3 +285,36 @@ def test_it_retries_in_the_background_after_the_backoff(emu, api, receiver):
     while len(attempts := emu.control.deliveries()) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)  # the attempt is recorded right after the receiver answers
     assert [(a["attempt"], a["status_code"]) for a in attempts] == [(1, 503), (2, 200)]
+
+
+def test_it_announces_a_signer_added_in_bulk_with_its_final_auths(emu, api, receiver):
+    from .conftest import add_signer, relationships
+
+    register_webhook(api, receiver.url, events=["add_signer"])
+    scenario = build_envelope(api)
+    emu.control.flush_deliveries()
+    receiver.received.clear()
+    late = add_signer(api, scenario.envelope_id, name="Carlos Dias", email="carlos@example.com")
+    operations = [
+        {
+            "op": "add",
+            "data": {
+                "type": "requirements",
+                "attributes": attrs,
+                "relationships": relationships(scenario.document_id, late["id"]),
+            },
+        }
+        for attrs in (
+            {"action": "agree", "role": "witness"},
+            {"action": "provide_evidence", "auth": "selfie"},
+        )
+    ]
+    response = api.post(
+        f"/envelopes/{scenario.envelope_id}/bulk_requirements",
+        json={"atomic:operations": operations},
+    )
+    assert response.status_code == 200
+    emu.control.flush_deliveries()
+    [delivery] = receiver.received
+    [entry] = delivery.json()["event"]["data"]["signers"]
+    assert (entry["key"], entry["sign_as"], entry["auths"]) == (late["id"], "witness", ["selfie"])
