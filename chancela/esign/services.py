@@ -347,8 +347,14 @@ def document_type_create(
 
 
 def document_type_update(
-    *, document_type: DocumentType, units: list[Unit] | None = None, **changes: Any
+    *,
+    document_type: DocumentType,
+    units: list[Unit] | None = None,
+    editable_units: list[Unit] | None = None,
+    **changes: Any,
 ) -> DocumentType:
+    """Change a document type. With `editable_units` (the editor's unit filter), `units` only
+    decides membership among those; units the editor cannot see are kept as they were."""
     if "code" in changes:
         code = changes["code"].strip().upper()
         if DocumentType.objects.filter(code=code).exclude(pk=document_type.pk).exists():
@@ -356,6 +362,10 @@ def document_type_update(
                 "duplicate_code", f"Já existe um tipo de documento com o código {code}.", "code"
             )
         changes["code"] = code
+    if units is not None and editable_units is not None:
+        editable_ids = {u.pk for u in editable_units}
+        hidden = [u for u in document_type.units.all() if u.pk not in editable_ids]
+        units = [u for u in units if u.pk in editable_ids] + hidden
     unit_ids = (
         [u.pk for u in units]
         if units is not None

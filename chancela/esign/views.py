@@ -250,7 +250,12 @@ def document_type_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         data = dict(form.cleaned_data)
         units = list(data.pop("units"))
         try:
-            document_type_update(document_type=document_type, units=units, **data)
+            document_type_update(
+                document_type=document_type,
+                units=units,
+                editable_units=list(units_visible_to(user=request.user)),
+                **data,
+            )
         except ConfigurationError as error:
             add_domain_error(form, error)
         else:

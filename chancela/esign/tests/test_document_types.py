@@ -118,3 +118,28 @@ def test_it_hides_document_types_of_other_units(client):
     assert (
         client.get(reverse("esign:document_type_edit", args=[foreign.public_id])).status_code == 404
     )
+
+
+def test_it_keeps_the_units_the_editor_cannot_see_when_saving_a_shared_type(client):
+    group = make_unit_group()
+    a, b = make_unit(group), make_unit(group)
+    set_sharing(SharingType.UNIT_GROUP)
+    config = make_config(a)
+    shared = make_document_type(config, units=[a, b], name="Contrato da rede")
+    client.force_login(make_user(units=[a], perms=[MANAGE_CONFIG]))
+    response = client.post(
+        reverse("esign:document_type_edit", args=[shared.public_id]),
+        {
+            "code": shared.code,
+            "name": "Contrato da rede (novo nome)",
+            "units": [a.pk],
+            "config": config.pk,
+            "default_deadline_days": 30,
+            "remind_interval": 3,
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    shared.refresh_from_db()
+    assert shared.name == "Contrato da rede (novo nome)"
+    assert set(shared.units.all()) == {a, b}
