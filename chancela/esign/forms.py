@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.validators import EmailValidator
 from django.db.models import QuerySet
 
 from chancela.esign.errors import ConfigurationError
@@ -16,7 +18,7 @@ from chancela.esign.models import (
 )
 from chancela.esign.selectors import person_find
 from chancela.esign.services import validate_token, validate_webhook_secret
-from chancela.institutions.models import SharingType, Unit
+from chancela.institutions.models import SharingType, Unit, UnitGroup
 
 HELP = {
     "environment": (
@@ -368,3 +370,59 @@ class DocumentTypeSignerForm(forms.Form):
                 self.add_error(name, "Nenhuma pessoa (ou mais de uma) da unidade com esse dado.")
             cleaned[name] = found
         return cleaned
+
+
+# --- Limpeza de pessoas registradas para assinatura (TB_PESSOA_ASSIN_ELETRONICA) ------------
+
+
+class SignerRegistrationPurgeForm(forms.Form):
+    """The filters of the clean-up screen (sent by GET: showing the preview changes nothing)."""
+
+    units = forms.ModelMultipleChoiceField(
+        label="Unidades",
+        queryset=Unit.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    unit_groups = forms.ModelMultipleChoiceField(
+        label="Grupos de unidades",
+        queryset=UnitGroup.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Todas as unidades do grupo que estão no seu filtro de unidades.",
+    )
+    emails = forms.CharField(
+        label="E-mails usados nos testes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Um por linha (ou separados por vírgula). Com unidades ou grupos, só as "
+        "pessoas com estes e-mails nessas unidades; sem eles, em todas as suas unidades.",
+    )
+    include_production = forms.BooleanField(
+        label="Incluir configurações de produção",
+        required=False,
+        help_text="Sem esta opção só saem registros de configurações Sandbox. Em produção, o "
+        "registro removido é refeito no próximo envio.",
+    )
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["units"].queryset = units  # type: ignore[attr-defined]
+        groups = UnitGroup.objects.filter(units__in=units).distinct()
+        self.fields["unit_groups"].queryset = groups  # type: ignore[attr-defined]
+        if not groups.exists():
+            self.fields["unit_groups"].help_text = "Nenhum grupo de unidades no seu filtro."
+
+    def clean_emails(self) -> list[str]:
+        raw = self.cleaned_data.get("emails") or ""
+        emails = [part.strip().lower() for part in re.split(r"[\s,;]+", raw) if part.strip()]
+        validator = EmailValidator()
+        wrong = []
+        for email in emails:
+            try:
+                validator(email)
+            except forms.ValidationError:
+                wrong.append(email)
+        if wrong:
+            raise forms.ValidationError(f"E-mail inválido: {', '.join(wrong)}.")
+        return list(dict.fromkeys(emails))

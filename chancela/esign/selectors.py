@@ -6,6 +6,8 @@ decides which units it *reaches*: only its own, its unit group, or every unit.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -18,7 +20,7 @@ from chancela.esign.models import (
     SignatureConfig,
     SignerRegistration,
 )
-from chancela.institutions.models import Person, SharingType, Unit
+from chancela.institutions.models import Person, SharingType, Unit, UnitGroup
 from chancela.institutions.selectors import sharing_type_for, units_reached_from, units_visible_to
 
 
@@ -124,6 +126,53 @@ def signer_registrations_for_purge(
     if not include_production:
         qs = qs.filter(config__environment=Environment.SANDBOX)
     return qs.order_by("config_id", "unit_id", "email", "id")
+
+
+def signer_registrations_for_purge_by(
+    *,
+    user: Any,
+    units: Iterable[Unit] = (),
+    unit_groups: Iterable[UnitGroup] = (),
+    emails: list[str] | None = None,
+    include_production: bool = False,
+) -> QuerySet[SignerRegistration]:
+    """The clean-up selection of the purge screen: like :func:`signer_registrations_for_purge`,
+    but only ever inside the user's unit filter (a group counts only with its visible units;
+    e-mails alone search every visible unit)."""
+    emails = [e for e in (emails or []) if e and e.strip()]
+    units, unit_groups = list(units), list(unit_groups)
+    if not units and not unit_groups and not emails:
+        raise ConfigurationError(
+            "purge_filter_required",
+            "Informe ao menos uma unidade, um grupo de unidades ou um e-mail: a limpeza nunca "
+            "apaga tudo.",
+            None,
+        )
+    visible = units_visible_to(user=user)
+    if units or unit_groups:
+        condition = Q(pk__in=[unit.pk for unit in units])
+        condition |= Q(group__in=[group.pk for group in unit_groups])
+        chosen = list(visible.filter(condition))
+        if not chosen:
+            raise ConfigurationError(
+                "purge_no_visible_unit",
+                "Nenhuma das unidades escolhidas está no seu filtro de unidades.",
+                "unit_groups",
+            )
+    else:
+        chosen = list(visible)
+        if not chosen:
+            return SignerRegistration.objects.none()
+    return signer_registrations_for_purge(
+        units=chosen, emails=emails, include_production=include_production
+    )
+
+
+def signer_registrations_fingerprint(registrations: Iterable[SignerRegistration]) -> str:
+    """A short digest of exactly which rows a dry run listed: the real run deletes only if the
+    selection is still the same (no row added, none gone)."""
+    rows = sorted(f"{row.pk}:{row.config_id}:{row.email.lower()}" for row in registrations)
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
 
 
 def document_type_signers_visible_to(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chancela.esign import views
+from chancela.esign import purge_views, views
 
 app_name = "esign"
 
@@ -38,5 +38,10 @@ urlpatterns = [
         "tipos-de-documento/<uuid:public_id>/signatarios/<uuid:signer_id>/",
         views.document_type_signer_change,
         name="document_type_signer_change",
+    ),
+    path(
+        "pessoas-registradas/limpeza/",
+        purge_views.signer_registration_purge,
+        name="signer_registration_purge",
     ),
 ]
