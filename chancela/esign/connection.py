@@ -300,3 +300,26 @@ def signature_config_register_webhook(
     return WebhookRegistration(
         webhook_id=webhook.id, created=created, secret_changed=secret_changed, message=message
     )
+
+
+def signature_config_webhook_deactivate(
+    *, config: SignatureConfig, transport: httpx.BaseTransport | None = None
+) -> None:
+    """Set the webhook Chancela registered for ``config`` to ``inactive`` on Clicksign (used when
+    a draft configuration is thrown away, so Clicksign stops calling an address that is gone).
+    Raises :class:`ConfigurationError` with a Portuguese message when Clicksign refuses."""
+    if not config.clicksign_webhook_id:
+        return
+    try:
+        with _client(config, transport) as client:
+            client.webhook_update(config.clicksign_webhook_id, status="inactive")
+    except ClicksignError as error:
+        _, message = describe_clicksign_error(config, error)
+        raise ConfigurationError(
+            "webhook_deactivation",
+            f"O webhook {config.clicksign_webhook_id} não foi desativado na Clicksign. {message}",
+        ) from error
+    logger.info(
+        "clicksign webhook deactivated",
+        extra={"config": str(config.public_id), "webhook_id": config.clicksign_webhook_id},
+    )

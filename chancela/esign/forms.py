@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.core.validators import EmailValidator
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils.html import format_html
 
 from chancela.esign.errors import ConfigurationError
 from chancela.esign.models import (
@@ -16,7 +20,7 @@ from chancela.esign.models import (
 )
 from chancela.esign.selectors import person_find
 from chancela.esign.services import validate_token, validate_webhook_secret
-from chancela.institutions.models import SharingType, Unit
+from chancela.institutions.models import SharingType, Unit, UnitGroup
 
 HELP = {
     "environment": (
@@ -66,7 +70,54 @@ def environment_choices() -> list[tuple[str, str]]:
     ]
 
 
-class SignatureConfigForm(forms.Form):
+def environment_immutable_help(config: SignatureConfig) -> str:
+    """Why the environment is fixed, with the way forward (the promotion wizard)."""
+    text = (
+        "O ambiente não muda depois de criada. Para ir da Sandbox para Produção, crie "
+        "uma nova configuração — é a orientação da Clicksign e garante que nada dos "
+        "testes seja reaproveitado em produção."
+    )
+    if config.is_sandbox:
+        url = reverse("esign:promotion_start", args=[config.public_id])
+        text += format_html(
+            ' Use <a href="{}">Promover para produção</a>: o assistente cria a configuração de '
+            "produção, testa a conexão, registra o webhook, aponta os tipos de documento e "
+            "inativa esta Sandbox.",
+            url,
+        )
+    return text
+
+
+class SignatureSettingsFields(forms.Form):
+    """The fields a production configuration takes over from its sandbox: the notification
+    e-mail and the authentication points ("tipo de assinatura"), with Portuguese messages."""
+
+    notification_email = forms.EmailField(
+        label="Email para notificações", help_text=HELP["notification_email"]
+    )
+    require_selfie = forms.BooleanField(
+        label="Solicita Selfie", required=False, help_text=HELP["require_selfie"]
+    )
+    require_handwritten = forms.BooleanField(
+        label="Solicita assinatura manuscrita",
+        required=False,
+        help_text=HELP["require_handwritten"],
+    )
+    require_official_document = forms.BooleanField(
+        label="Solicita documento", required=False, help_text=HELP["require_official_document"]
+    )
+
+    def set_messages_in_portuguese(self) -> None:
+        for field in self.fields.values():
+            field.error_messages["required"] = "Este campo é obrigatório."
+        for name in ("api_user_email", "notification_email"):
+            if name in self.fields:
+                self.fields[name].error_messages["invalid"] = (
+                    "Informe um e-mail válido, por exemplo secretaria@escola.edu.br."
+                )
+
+
+class SignatureConfigForm(SignatureSettingsFields):
     unit = forms.ModelChoiceField(
         label="Unidade",
         queryset=Unit.objects.none(),
@@ -97,20 +148,6 @@ class SignatureConfigForm(forms.Form):
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text=HELP["webhook_secret"],
-    )
-    notification_email = forms.EmailField(
-        label="Email para notificações", help_text=HELP["notification_email"]
-    )
-    require_selfie = forms.BooleanField(
-        label="Solicita Selfie", required=False, help_text=HELP["require_selfie"]
-    )
-    require_handwritten = forms.BooleanField(
-        label="Solicita assinatura manuscrita",
-        required=False,
-        help_text=HELP["require_handwritten"],
-    )
-    require_official_document = forms.BooleanField(
-        label="Solicita documento", required=False, help_text=HELP["require_official_document"]
     )
     active = forms.BooleanField(
         label="Ativa", required=False, initial=True, help_text=HELP["active"]
@@ -146,22 +183,12 @@ class SignatureConfigForm(forms.Form):
         if instance is None and len(units) == 1:
             self.fields["unit"].initial = units[0].pk
         self.fields["environment"].choices = environment_choices()  # type: ignore[attr-defined]
-        for field in self.fields.values():
-            field.error_messages.setdefault("required", "Este campo é obrigatório.")
-            field.error_messages["required"] = "Este campo é obrigatório."
-        for name in ("api_user_email", "notification_email"):
-            self.fields[name].error_messages["invalid"] = (
-                "Informe um e-mail válido, por exemplo secretaria@escola.edu.br."
-            )
+        self.set_messages_in_portuguese()
         if instance is not None:
             self.fields["unit"].disabled = True
             self.fields["unit"].help_text = "A unidade dona não muda depois de criada."
             self.fields["environment"].disabled = True
-            self.fields["environment"].help_text = (
-                "O ambiente não muda depois de criada. Para ir da Sandbox para Produção, crie "
-                "uma nova configuração — é a orientação da Clicksign e garante que nada dos "
-                "testes seja reaproveitado em produção."
-            )
+            self.fields["environment"].help_text = environment_immutable_help(instance)
             self.fields["token"].required = False
             self.fields["token"].help_text = (
                 "Deixe em branco para manter o token atual. " + HELP["token"]
@@ -368,3 +395,148 @@ class DocumentTypeSignerForm(forms.Form):
                 self.add_error(name, "Nenhuma pessoa (ou mais de uma) da unidade com esse dado.")
             cleaned[name] = found
         return cleaned
+
+
+# --- “Promover para produção” --------------------------------------------------------------
+
+
+class PromotionCredentialsForm(SignatureSettingsFields):
+    """Step 1: what production needs of its own (token, API user e-mail); the rest prefilled."""
+
+    name = forms.CharField(
+        label="Descrição",
+        max_length=120,
+        help_text="Nome da nova configuração de produção.",
+    )
+    api_user_email = forms.EmailField(
+        label="E-mail do usuário da API",
+        help_text="O e-mail do usuário da API configurado na conta Clicksign de "
+        "<strong>produção</strong> (<em>Configurações → API</em>, botão <em>Salvar e-mail</em>). "
+        "Sem ele a Clicksign recusa todas as chamadas.",
+    )
+    token = forms.CharField(
+        label="Chave de autenticação (Token)",
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="O token gerado na conta Clicksign de <strong>produção</strong> "
+        "(<em>Configurações → API → Gerar Access Token</em>). O token da Sandbox não serve: as "
+        "contas são outras. Guardado criptografado e nunca exibido.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        source: SignatureConfig,
+        target: SignatureConfig | None = None,
+        **kwargs: Any,
+    ) -> None:
+        from chancela.esign.promotion import promotion_name_suggestion
+
+        prefill = target or source
+        initial = {
+            "name": target.name if target else promotion_name_suggestion(source.name),
+            # production has its own API user: asked for, not copied
+            "api_user_email": target.api_user_email if target else "",
+            "notification_email": prefill.notification_email,
+            "require_selfie": prefill.require_selfie,
+            "require_handwritten": prefill.require_handwritten,
+            "require_official_document": prefill.require_official_document,
+        }
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.target = target
+        self.set_messages_in_portuguese()
+        if target is not None:
+            self.fields["token"].required = False
+            self.fields["token"].help_text = (
+                f"Configurado — termina em {target.token_fingerprint}. Deixe em branco para "
+                "manter; um token novo pede um novo teste de conexão e um novo webhook."
+            )
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data.get("token", "")
+        return _checked(validate_token, token) if token else token
+
+
+class PromotionWebhookSecretForm(forms.Form):
+    webhook_secret = forms.CharField(
+        label="Chave de segurança do Webhook",
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="A chave “HMAC SHA256 Secret” (32 caracteres) que a Clicksign de produção "
+        "mostra depois que a URL do webhook acima é cadastrada em <em>Configurações → API → "
+        "Adicionar Webhook</em>.",
+        error_messages={"required": "Informe a chave que a Clicksign mostrou."},
+    )
+
+    def clean_webhook_secret(self) -> str:
+        return _checked(validate_webhook_secret, self.cleaned_data["webhook_secret"])
+
+
+class PromotionDocumentTypesForm(forms.Form):
+    document_types = forms.ModelMultipleChoiceField(
+        label="Tipos de documento que passam a usar a produção",
+        queryset=DocumentType.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    def __init__(self, *args: Any, document_types: QuerySet[DocumentType], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["document_types"].queryset = document_types  # type: ignore[attr-defined]
+
+
+# --- Limpeza de pessoas registradas para assinatura (TB_PESSOA_ASSIN_ELETRONICA) ------------
+
+
+class SignerRegistrationPurgeForm(forms.Form):
+    """The filters of the clean-up screen (sent by GET: showing the preview changes nothing)."""
+
+    units = forms.ModelMultipleChoiceField(
+        label="Unidades",
+        queryset=Unit.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    unit_groups = forms.ModelMultipleChoiceField(
+        label="Grupos de unidades",
+        queryset=UnitGroup.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Todas as unidades do grupo que estão no seu filtro de unidades.",
+    )
+    emails = forms.CharField(
+        label="E-mails usados nos testes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Um por linha (ou separados por vírgula). Com unidades ou grupos, só as "
+        "pessoas com estes e-mails nessas unidades; sem eles, em todas as suas unidades.",
+    )
+    include_production = forms.BooleanField(
+        label="Incluir configurações de produção",
+        required=False,
+        help_text="Sem esta opção só saem registros de configurações Sandbox. Em produção, o "
+        "registro removido é refeito no próximo envio.",
+    )
+
+    def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["units"].queryset = units  # type: ignore[attr-defined]
+        groups = UnitGroup.objects.filter(units__in=units).distinct()
+        self.fields["unit_groups"].queryset = groups  # type: ignore[attr-defined]
+        if not groups.exists():
+            self.fields["unit_groups"].help_text = "Nenhum grupo de unidades no seu filtro."
+
+    def clean_emails(self) -> list[str]:
+        raw = self.cleaned_data.get("emails") or ""
+        emails = [part.strip().lower() for part in re.split(r"[\s,;]+", raw) if part.strip()]
+        validator = EmailValidator()
+        wrong = []
+        for email in emails:
+            try:
+                validator(email)
+            except forms.ValidationError:
+                wrong.append(email)
+        if wrong:
+            raise forms.ValidationError(f"E-mail inválido: {', '.join(wrong)}.")
+        return list(dict.fromkeys(emails))

@@ -132,6 +132,9 @@ class ConfigAuditEntry(models.Model):
         WEBHOOK_REGISTERED = "webhook_registered", _("Webhook registrado na Clicksign")
         DOCUMENT_TYPES_REPOINTED = "document_types_repointed", _("Tipos de documento apontados")
         PROMOTED = "promoted", _("Promovida para produção")
+        PROMOTION_STARTED = "promotion_started", _("Promoção para produção iniciada")
+        PROMOTION_STEP = "promotion_step", _("Etapa da promoção para produção")
+        PROMOTION_ABANDONED = "promotion_abandoned", _("Promoção para produção abandonada")
         SIGNER_REGISTRATIONS_PURGED = (
             "signer_registrations_purged",
             _("Pessoas registradas para assinatura removidas"),
@@ -332,3 +335,70 @@ class SignerRegistration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.config}"
+
+
+class PromotionStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("Em andamento")
+    COMPLETED = "completed", _("Concluída")
+    ABANDONED = "abandoned", _("Abandonada")
+
+
+class ConfigPromotion(models.Model):
+    """The "Promover para produção" wizard: from a sandbox configuration to a new production one.
+
+    The production configuration (``target``) is created **inactive** at the first step and
+    stays a draft, invisible to document types and requests, until the last step activates
+    it, re-points the chosen document types and inactivates the sandbox in one transaction.
+    The state lives here (not in a session) so a colleague of the same unit can pick it up,
+    and so that at most one promotion of a sandbox configuration is in progress.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    source = models.ForeignKey(
+        SignatureConfig, on_delete=models.PROTECT, related_name="promotions_from"
+    )
+    target = models.ForeignKey(
+        SignatureConfig,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="promotions_to",
+    )
+    # Kept when an abandonment removes the draft configuration.
+    target_name = models.CharField(max_length=120, blank=True)
+    status = models.CharField(
+        max_length=20, choices=PromotionStatus.choices, default=PromotionStatus.IN_PROGRESS
+    )
+    # Steps done (cleared when an earlier step changes what they checked).
+    connection_ok_at = models.DateTimeField(null=True, blank=True)
+    webhook_done_at = models.DateTimeField(null=True, blank=True)
+    document_types = models.ManyToManyField(DocumentType, blank=True, related_name="+")
+    document_types_chosen_at = models.DateTimeField(null=True, blank=True)
+
+    started_at = models.DateTimeField(default=timezone.now, editable=False)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+    finished_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("promoção para produção")
+        verbose_name_plural = _("promoções para produção")
+        ordering = ["-started_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=models.Q(status="in_progress"),
+                name="config_promotion_one_in_progress_per_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source.name} → {self.target_name or '?'} ({self.get_status_display()})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status == PromotionStatus.IN_PROGRESS

@@ -6,20 +6,25 @@ decides which units it *reaches*: only its own, its unit group, or every unit.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
 
 from chancela.esign.errors import ConfigurationError
 from chancela.esign.models import (
+    ConfigPromotion,
     DocumentType,
     DocumentTypeSigner,
     Environment,
+    PromotionStatus,
     SignatureConfig,
     SignerRegistration,
 )
-from chancela.institutions.models import Person, SharingType, Unit
+from chancela.institutions.models import Person, SharingType, Unit, UnitGroup
 from chancela.institutions.selectors import sharing_type_for, units_reached_from, units_visible_to
+from chancela.signing.models import TERMINAL_STATUSES, SignatureRequest
 
 
 def config_reach(config: SignatureConfig, sharing_type: str | None = None) -> QuerySet[Unit]:
@@ -51,10 +56,18 @@ def config_editable_by(*, user: Any, config: SignatureConfig) -> bool:
     return units_visible_to(user=user).filter(pk=config.unit_id).exists()
 
 
-def configs_usable_for_units(unit_ids: list[int]) -> QuerySet[SignatureConfig]:
-    """Active configurations that serve every one of the given units (for a document type)."""
+def configs_usable_for_units(
+    unit_ids: list[int], *, active_only: bool = True
+) -> QuerySet[SignatureConfig]:
+    """Active configurations that serve every one of the given units (for a document type).
+
+    ``active_only=False`` also answers for inactive ones (a promotion's draft, checked before
+    its activation).
+    """
     sharing = sharing_type_for()
-    qs = SignatureConfig.objects.filter(active=True).select_related("unit")
+    qs = SignatureConfig.objects.select_related("unit")
+    if active_only:
+        qs = qs.filter(active=True)
     if not unit_ids:
         return qs.none()
     if sharing == SharingType.ALL:
@@ -126,6 +139,53 @@ def signer_registrations_for_purge(
     return qs.order_by("config_id", "unit_id", "email", "id")
 
 
+def signer_registrations_for_purge_by(
+    *,
+    user: Any,
+    units: Iterable[Unit] = (),
+    unit_groups: Iterable[UnitGroup] = (),
+    emails: list[str] | None = None,
+    include_production: bool = False,
+) -> QuerySet[SignerRegistration]:
+    """The clean-up selection of the purge screen: like :func:`signer_registrations_for_purge`,
+    but only ever inside the user's unit filter (a group counts only with its visible units;
+    e-mails alone search every visible unit)."""
+    emails = [e for e in (emails or []) if e and e.strip()]
+    units, unit_groups = list(units), list(unit_groups)
+    if not units and not unit_groups and not emails:
+        raise ConfigurationError(
+            "purge_filter_required",
+            "Informe ao menos uma unidade, um grupo de unidades ou um e-mail: a limpeza nunca "
+            "apaga tudo.",
+            None,
+        )
+    visible = units_visible_to(user=user)
+    if units or unit_groups:
+        condition = Q(pk__in=[unit.pk for unit in units])
+        condition |= Q(group__in=[group.pk for group in unit_groups])
+        chosen = list(visible.filter(condition))
+        if not chosen:
+            raise ConfigurationError(
+                "purge_no_visible_unit",
+                "Nenhuma das unidades escolhidas está no seu filtro de unidades.",
+                "unit_groups",
+            )
+    else:
+        chosen = list(visible)
+        if not chosen:
+            return SignerRegistration.objects.none()
+    return signer_registrations_for_purge(
+        units=chosen, emails=emails, include_production=include_production
+    )
+
+
+def signer_registrations_fingerprint(registrations: Iterable[SignerRegistration]) -> str:
+    """A short digest of exactly which rows a dry run listed: the real run deletes only if the
+    selection is still the same (no row added, none gone)."""
+    rows = sorted(f"{row.pk}:{row.config_id}:{row.email.lower()}" for row in registrations)
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()[:16]
+
+
 def document_type_signers_visible_to(
     *, user: Any, document_type: DocumentType
 ) -> QuerySet[DocumentTypeSigner]:
@@ -150,3 +210,54 @@ def person_find(*, units: QuerySet[Unit], reference: str) -> Person | None:
         condition |= Q(cpf=digits)
     found = list(Person.objects.filter(condition, unit__in=units)[:2])
     return found[0] if len(found) == 1 else None
+
+
+# --- "Promover para produção" -------------------------------------------------------------
+
+
+def promotion_in_progress(
+    *, source: SignatureConfig | None = None, target: SignatureConfig | None = None
+) -> ConfigPromotion | None:
+    """The promotion in progress from a sandbox configuration, or of a production draft."""
+    qs = ConfigPromotion.objects.filter(status=PromotionStatus.IN_PROGRESS).select_related(
+        "source", "source__unit", "target", "target__unit"
+    )
+    if source is not None:
+        qs = qs.filter(source=source)
+    if target is not None:
+        qs = qs.filter(target=target)
+    return qs.first()
+
+
+def promotion_last_completed(*, source: SignatureConfig) -> ConfigPromotion | None:
+    return (
+        ConfigPromotion.objects.filter(source=source, status=PromotionStatus.COMPLETED)
+        .select_related("target")
+        .order_by("-finished_at", "-id")
+        .first()
+    )
+
+
+def promotion_document_types(*, user: Any, promotion: ConfigPromotion) -> QuerySet[DocumentType]:
+    """The document types the user sees that use the sandbox configuration being promoted."""
+    return document_types_visible_to(user=user).filter(config=promotion.source).order_by("name")
+
+
+def promotion_document_types_out_of_reach(*, user: Any, promotion: ConfigPromotion) -> int:
+    """How many document types of units outside the user's filter also use the sandbox."""
+    visible = document_types_visible_to(user=user).values("pk")
+    return DocumentType.objects.filter(config=promotion.source).exclude(pk__in=visible).count()
+
+
+def config_requests_in_flight(*, config: SignatureConfig) -> QuerySet[SignatureRequest]:
+    """Requests created with the configuration that have not reached a final status."""
+    return SignatureRequest.objects.filter(config=config).exclude(status__in=TERMINAL_STATUSES)
+
+
+def promotion_draft_config_ids(*, configs: QuerySet[SignatureConfig]) -> set[int]:
+    """Which of the configurations are production drafts of a promotion in progress."""
+    return set(
+        ConfigPromotion.objects.filter(
+            status=PromotionStatus.IN_PROGRESS, target__in=configs
+        ).values_list("target_id", flat=True)
+    )

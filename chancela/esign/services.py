@@ -18,9 +18,11 @@ from chancela.core.people import email_mask, name_is_complete
 from chancela.esign.errors import ConfigurationError
 from chancela.esign.models import (
     ConfigAuditEntry,
+    ConfigPromotion,
     DocumentType,
     DocumentTypeSigner,
     Environment,
+    PromotionStatus,
     SignatureConfig,
     SignerRegistration,
 )
@@ -109,6 +111,19 @@ def _ensure_single_active(*, unit: Unit, environment: str, exclude_pk: int | Non
             f"“{other.name}” (unidade {other.unit.name}). Cada unidade usa uma só configuração "
             "ativa por ambiente. Inative a outra antes, ou edite-a.",
             "environment",
+        )
+
+
+def _refuse_promotion_draft(config: SignatureConfig) -> None:
+    """A production configuration being created by “Promover para produção” is activated only
+    by the wizard's last step (together with the re-pointing and the sandbox's inactivation)."""
+    if ConfigPromotion.objects.filter(target=config, status=PromotionStatus.IN_PROGRESS).exists():
+        raise ConfigurationError(
+            "promotion_draft",
+            "Esta configuração de produção está sendo criada pelo assistente “Promover para "
+            "produção” e só é ativada na última etapa dele, junto com os tipos de documento. "
+            "Continue a promoção a partir da configuração Sandbox.",
+            "active",
         )
 
 
@@ -242,6 +257,7 @@ def signature_config_update(
         if not diff:
             return config
         if config.active and ("active" in diff):
+            _refuse_promotion_draft(config)
             _ensure_single_active(
                 unit=config.unit, environment=config.environment, exclude_pk=config.pk
             )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chancela.esign import views
+from chancela.esign import promotion_views, purge_views, views
 
 app_name = "esign"
 
@@ -38,5 +38,45 @@ urlpatterns = [
         "tipos-de-documento/<uuid:public_id>/signatarios/<uuid:signer_id>/",
         views.document_type_signer_change,
         name="document_type_signer_change",
+    ),
+    path(
+        "configuracoes/<uuid:public_id>/promover/",
+        promotion_views.promotion_start,
+        name="promotion_start",
+    ),
+    path(
+        "configuracoes/<uuid:public_id>/promover/dados/",
+        promotion_views.promotion_credentials,
+        name="promotion_credentials",
+    ),
+    path(
+        "configuracoes/<uuid:public_id>/promover/conexao/",
+        promotion_views.promotion_connection,
+        name="promotion_connection",
+    ),
+    path(
+        "configuracoes/<uuid:public_id>/promover/webhook/",
+        promotion_views.promotion_webhook,
+        name="promotion_webhook",
+    ),
+    path(
+        "configuracoes/<uuid:public_id>/promover/tipos-de-documento/",
+        promotion_views.promotion_document_types_view,
+        name="promotion_document_types",
+    ),
+    path(
+        "configuracoes/<uuid:public_id>/promover/confirmar/",
+        promotion_views.promotion_confirm,
+        name="promotion_confirm",
+    ),
+    path(
+        "configuracoes/<uuid:public_id>/promover/abandonar/",
+        promotion_views.promotion_abandon,
+        name="promotion_abandon",
+    ),
+    path(
+        "pessoas-registradas/limpeza/",
+        purge_views.signer_registration_purge,
+        name="signer_registration_purge",
     ),
 ]

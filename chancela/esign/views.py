@@ -32,6 +32,9 @@ from chancela.esign.selectors import (
     configs_visible_to,
     document_type_signers_visible_to,
     document_types_visible_to,
+    promotion_draft_config_ids,
+    promotion_in_progress,
+    promotion_last_completed,
 )
 from chancela.esign.services import (
     document_type_create,
@@ -60,6 +63,19 @@ def _require_editable(request: HttpRequest, config: SignatureConfig) -> None:
         raise PermissionDenied("Só usuários da unidade dona alteram esta configuração.")
 
 
+def _promotion_draft_redirect(request: HttpRequest, config: SignatureConfig) -> HttpResponse | None:
+    """A production draft of “Promover para produção” changes only through the wizard."""
+    promotion = promotion_in_progress(target=config)
+    if promotion is None:
+        return None
+    messages.info(
+        request,
+        "Esta configuração de produção está sendo criada pelo assistente “Promover para "
+        "produção”: altere-a, teste-a e ative-a por ele.",
+    )
+    return redirect("esign:promotion_start", public_id=promotion.source.public_id)
+
+
 @login_required
 @permission_required(MANAGE, raise_exception=True)
 def config_list(request: HttpRequest) -> HttpResponse:
@@ -72,6 +88,7 @@ def config_list(request: HttpRequest) -> HttpResponse:
             "nav": "configs",
             "configs": configs,
             "editable_unit_ids": editable_unit_ids,
+            "draft_ids": promotion_draft_config_ids(configs=configs),
             "sharing_label": SharingType(sharing_type_for()).label,
         },
     )
@@ -110,6 +127,9 @@ def config_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "reach": config_reach(config),
             "document_types": config.document_types.all(),
             "audit_entries": config.audit_entries.select_related("actor")[:50],
+            "promotion": promotion_in_progress(source=config),
+            "promotion_draft_of": promotion_in_progress(target=config),
+            "promoted_by": promotion_last_completed(source=config),
         },
     )
 
@@ -120,6 +140,8 @@ def config_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 def config_edit(request: HttpRequest, public_id: str) -> HttpResponse:
     config = _config_or_404(request, public_id)
     _require_editable(request, config)
+    if (draft := _promotion_draft_redirect(request, config)) is not None:
+        return draft
     form = SignatureConfigForm(
         request.POST or None, units=units_visible_to(user=request.user), instance=config
     )
@@ -142,6 +164,8 @@ def config_edit(request: HttpRequest, public_id: str) -> HttpResponse:
 def config_set_active(request: HttpRequest, public_id: str) -> HttpResponse:
     config = _config_or_404(request, public_id)
     _require_editable(request, config)
+    if (draft := _promotion_draft_redirect(request, config)) is not None:
+        return draft
     active = request.POST.get("active") == "1"
     try:
         signature_config_set_active(actor=request.user, config=config, active=active)
@@ -160,6 +184,8 @@ def config_set_active(request: HttpRequest, public_id: str) -> HttpResponse:
 def config_test_connection(request: HttpRequest, public_id: str) -> HttpResponse:
     config = _config_or_404(request, public_id)
     _require_editable(request, config)
+    if (draft := _promotion_draft_redirect(request, config)) is not None:
+        return draft
     check = signature_config_test_connection(actor=request.user, config=config)
     (messages.success if check.ok else messages.error)(request, check.message)
     return redirect("esign:config_detail", public_id=config.public_id)
@@ -171,6 +197,8 @@ def config_test_connection(request: HttpRequest, public_id: str) -> HttpResponse
 def config_register_webhook(request: HttpRequest, public_id: str) -> HttpResponse:
     config = _config_or_404(request, public_id)
     _require_editable(request, config)
+    if (draft := _promotion_draft_redirect(request, config)) is not None:
+        return draft
     try:
         registration = signature_config_register_webhook(actor=request.user, config=config)
     except ConfigurationError as error:

@@ -7,13 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from chancela.esign.models import ConfigAuditEntry, SignerRegistration
-from chancela.testing.factories import (
-    make_config,
-    make_person,
-    make_signer_registration,
-    make_unit,
-    make_unit_group,
-)
+from chancela.testing.factories import make_person, make_signer_registration
 
 pytestmark = pytest.mark.django_db
 
@@ -26,37 +20,6 @@ def run(*args: str) -> str:
 
 def listed_ids(output: str) -> set[int]:
     return {int(n) for n in re.findall(r"^  #(\d+) ", output, re.M)}
-
-
-@pytest.fixture
-def registrations():
-    group = make_unit_group(code="REDE")
-    centro, norte, outra = (
-        make_unit(group, code="CENTRO"),
-        make_unit(group, code="NORTE"),
-        make_unit(code="OUTRA"),
-    )
-    sandbox = make_config(centro)
-    production = make_config(centro, environment="production")
-    sandbox_outra = make_config(outra)
-    rows = {
-        "centro_test": make_signer_registration(
-            sandbox, make_person(centro, email="teste@escola.br")
-        ),
-        "centro_other": make_signer_registration(
-            sandbox, make_person(centro, email="ana@escola.br")
-        ),
-        "norte_test": make_signer_registration(
-            sandbox, make_person(norte, email="TESTE@escola.br")
-        ),
-        "prod_test": make_signer_registration(
-            production, make_person(centro, email="teste@escola.br")
-        ),
-        "outra_test": make_signer_registration(
-            sandbox_outra, make_person(outra, email="teste@escola.br")
-        ),
-    }
-    return {"sandbox": sandbox, "production": production, **rows}
 
 
 def test_the_dry_run_lists_without_deleting(registrations):
@@ -108,3 +71,28 @@ def test_it_refuses_to_run_without_a_filter_or_with_an_unknown_unit(registration
     with pytest.raises(CommandError, match="NAO_EXISTE"):
         run("--unit", "NAO_EXISTE", "--execute")
     assert SignerRegistration.objects.count() == 5
+
+
+def fingerprint_of(output: str) -> str:
+    return re.search(r"^Selection fingerprint: (\w+)$", output, re.M).group(1)
+
+
+def test_execute_with_the_dry_runs_fingerprint_deletes_only_if_nothing_changed(registrations):
+    dry = run("--unit", "CENTRO", "--email", "teste@escola.br")
+    fingerprint = fingerprint_of(dry)
+    late = make_signer_registration(
+        registrations["sandbox"],
+        make_person(registrations["sandbox"].unit, email="teste@escola.br"),
+    )
+
+    with pytest.raises(CommandError, match="selection changed since the dry run"):
+        run("--unit", "CENTRO", "--email", "teste@escola.br", "--execute", "--expect", fingerprint)
+    assert SignerRegistration.objects.count() == 6
+
+    late.delete()
+    executed = run(
+        "--unit", "CENTRO", "--email", "teste@escola.br", "--execute", "--expect", fingerprint
+    )
+    assert listed_ids(executed) == listed_ids(dry) == {registrations["centro_test"].pk}
+    assert not SignerRegistration.objects.filter(pk=registrations["centro_test"].pk).exists()
+    assert SignerRegistration.objects.count() == 4

@@ -1,8 +1,10 @@
 """The seed's TB_PESSOA_ASSIN_ELETRONICA clean-up, made safe.
 
-Dry run by default (lists what would be removed); ``--execute`` removes exactly the rows it
-lists; sandbox configurations only unless ``--include-production``; one audit entry per
-configuration touched.
+Dry run by default (lists what would be removed, with the selection's fingerprint);
+``--execute`` removes exactly the rows it lists — and, with ``--expect <fingerprint>``, only if
+they are still exactly the rows the dry run listed; sandbox configurations only unless
+``--include-production``; one audit entry per configuration touched. The screen
+“Limpeza de pessoas registradas” uses the same selector and service.
 """
 
 from typing import Any
@@ -11,7 +13,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chancela.core.people import email_mask
 from chancela.esign.errors import ConfigurationError
-from chancela.esign.selectors import signer_registrations_for_purge
+from chancela.esign.selectors import (
+    signer_registrations_fingerprint,
+    signer_registrations_for_purge,
+)
 from chancela.esign.services import signer_registrations_purge
 from chancela.institutions.models import Unit, UnitGroup
 
@@ -34,6 +39,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--execute", action="store_true", help="Really delete (default: only list)."
+        )
+        parser.add_argument(
+            "--expect",
+            metavar="FINGERPRINT",
+            default="",
+            help="With --execute: delete only if the selection is still the one the dry run "
+            "listed (its fingerprint); otherwise delete nothing.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -61,6 +73,12 @@ class Command(BaseCommand):
         except ConfigurationError as error:
             raise CommandError(error.message) from error
 
+        fingerprint = signer_registrations_fingerprint(rows)
+        if options["execute"] and options["expect"] and options["expect"] != fingerprint:
+            raise CommandError(
+                f"The selection changed since the dry run (fingerprint {fingerprint}, expected "
+                f"{options['expect']}): nothing deleted. Run the dry run again."
+            )
         verb = "Deleting" if options["execute"] else "Would delete (dry run)"
         self.stdout.write(f"{verb}: {len(rows)} signer registration(s).")
         for row in rows:
@@ -68,8 +86,13 @@ class Command(BaseCommand):
                 f"  #{row.pk} config={row.config.public_id} ({row.config.environment}) "
                 f"unit={row.unit.code} email={email_mask(row.email)} name={row.name}"
             )
+        self.stdout.write(f"Selection fingerprint: {fingerprint}")
         if not options["execute"]:
-            self.stdout.write("Nothing deleted. Run again with --execute to delete these rows.")
+            self.stdout.write(
+                "Nothing deleted. Run again with --execute to delete these rows "
+                f"(add --expect {fingerprint} to delete them only if they are still exactly "
+                "these)."
+            )
             return
         filters = []
         if units:
