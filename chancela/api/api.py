@@ -31,7 +31,10 @@ from ninja.security import HttpBearer
 from chancela.api.errors import ApiKeyError
 from chancela.api.mapping import create_arguments, legal_validity, request_out
 from chancela.api.schemas import (
+    ActionOut,
+    CancelIn,
     ErrorOut,
+    RemindIn,
     SignatureRequestIn,
     SignatureRequestOut,
     SignatureRequestPage,
@@ -40,6 +43,12 @@ from chancela.api.services import api_key_authenticate
 from chancela.api.validation import translate_validation_errors
 from chancela.core.errors import DomainError
 from chancela.core.pdf import MAX_REQUEST_BYTES
+from chancela.signing.actions import (
+    Actor,
+    signature_request_cancel,
+    signature_request_remind,
+)
+from chancela.signing.downloads import SIGNED, document_download_name
 from chancela.signing.errors import SigningError
 from chancela.signing.models import TERMINAL_STATUSES, RequestStatus, SignatureRequest
 from chancela.signing.selectors import (
@@ -68,6 +77,10 @@ STATUS_BY_CODE = {
     "signed_not_ready": 409,
     "pdf_too_large": 413,
     "request_too_large": 413,
+    "signer_not_found": 404,
+    "action_not_allowed": 409,
+    "remind_too_soon": 429,
+    "clicksign_error": 502,
 }
 
 
@@ -128,6 +141,9 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     response = api.create_response(request, body, status=status)
     if status == 401:
         response["WWW-Authenticate"] = "Bearer"
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
     return response
 
 
@@ -216,6 +232,14 @@ def _unit_or_404(api_key: Any, code: str) -> Any:
 
 
 ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+ACTION_ERRORS = {
+    401: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+    429: ErrorOut,
+    502: ErrorOut,
+}
 
 
 @api.post(
@@ -383,15 +407,66 @@ def download_signed_document(
             f"O PDF assinado ainda não está disponível: a solicitação está “{status_label}”.",
             None,
         )
-    stem = (
-        document.filename[:-4] if document.filename.lower().endswith(".pdf") else document.filename
-    )
     response = FileResponse(
         document.signed_file.open("rb"),
         as_attachment=True,
-        filename=f"{stem}-assinado.pdf",
+        filename=document_download_name(document, SIGNED),
         content_type="application/pdf",
     )
     response["X-Chancela-SHA256"] = document.signed_sha256
     _mark_sandbox(response, signature_request)
     return response
+
+
+@api.post(
+    "/signature-requests/{request_id}/remind",
+    response={200: ActionOut, **ACTION_ERRORS},
+    url_name="signature_request_remind",
+    summary="Lembrar os signatários pendentes (ou um deles)",
+    description=(
+        "Pede à Clicksign que notifique de novo quem ainda não assinou. Só enquanto a "
+        "solicitação está `awaiting_signatures` (409 fora disso). A Clicksign aceita um "
+        "lembrete por minuto por signatário (ou para a solicitação toda): antes disso, 429 "
+        "`remind_too_soon` com `Retry-After` em segundos."
+    ),
+)
+def remind_signature_request(
+    request: HttpRequest, request_id: UUID, payload: RemindIn | None = None
+) -> dict[str, str]:
+    api_key = request.auth  # type: ignore[attr-defined]
+    signature_request = _request_or_404(api_key, request_id)
+    signer = None
+    if payload is not None and payload.signer_id is not None:
+        signer = signature_request.signers.filter(public_id=payload.signer_id).first()
+        if signer is None:
+            raise SigningError(
+                "signer_not_found", "Signatário não encontrado nesta solicitação.", "signer_id"
+            )
+    message = signature_request_remind(
+        request=signature_request, signer=signer, actor=Actor(api_key=api_key)
+    )
+    return {"message": message}
+
+
+@api.post(
+    "/signature-requests/{request_id}/cancel",
+    response={200: SignatureRequestOut, **ACTION_ERRORS},
+    url_name="signature_request_cancel",
+    summary="Cancelar uma solicitação (com o motivo)",
+    description=(
+        "Cancela na Clicksign cada documento da solicitação (a Clicksign cancela por documento) "
+        "e marca a solicitação `canceled`, com o motivo na linha do tempo. 409 se ela já "
+        "terminou (assinada, recusada, cancelada, expirada ou com falha)."
+    ),
+)
+def cancel_signature_request(
+    request: HttpRequest, request_id: UUID, payload: CancelIn, response: HttpResponse
+) -> dict[str, Any]:
+    api_key = request.auth  # type: ignore[attr-defined]
+    signature_request = _request_or_404(api_key, request_id)
+    signature_request_cancel(
+        request=signature_request, reason=payload.reason, actor=Actor(api_key=api_key)
+    )
+    signature_request = _request_or_404(api_key, request_id)
+    _mark_sandbox(response, signature_request)
+    return request_out(signature_request)

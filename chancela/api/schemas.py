@@ -166,3 +166,20 @@ class ErrorOut(Schema):
     message: str
     field: str | None
     errors: list[dict[str, str | None]] | None = None
+
+
+class RemindIn(StrictSchema):
+    signer_id: UUID | None = Field(
+        None,
+        description="Lembrar só este signatário (id de `signers[].id`); sem ele, todos os "
+        "pendentes. A Clicksign aceita um lembrete por minuto (por signatário, ou para a "
+        "solicitação toda): antes disso a resposta é 429 com `Retry-After`.",
+    )
+
+
+class CancelIn(StrictSchema):
+    reason: str = Field(..., min_length=3, max_length=300, examples=["Aluno desistiu da matrícula"])
+
+
+class ActionOut(Schema):
+    message: str

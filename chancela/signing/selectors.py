@@ -5,16 +5,18 @@ Two kinds of actor: a staff user (his unit filter) and a host API key (its units
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 
 from chancela.esign.models import DocumentType
 from chancela.esign.selectors import document_types_visible_to
 from chancela.institutions.models import Person, Unit
 from chancela.institutions.selectors import units_visible_to
-from chancela.signing.models import SignatureRequest
+from chancela.signing.models import TERMINAL_STATUSES, RequestStatus, SignatureRequest, Signer
 
 
 def _with_details(qs: QuerySet[SignatureRequest]) -> QuerySet[SignatureRequest]:
@@ -101,3 +103,115 @@ def document_type_for_unit(*, unit: Unit, code: str) -> DocumentType | None:
         .select_related("config")
         .first()
     )
+
+
+# --- "Documentos em assinatura" (the secretaria's list) and the home dashboard ---------------
+
+IN_FLIGHT_STATUSES = (
+    RequestStatus.QUEUED,
+    RequestStatus.SENDING,
+    RequestStatus.AWAITING_SIGNATURES,
+)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RequestFilters:
+    """What the list screen (and its CSV export) may filter by. Empty values filter nothing."""
+
+    unit_id: int | None = None
+    document_type_id: int | None = None
+    status: str = ""
+    environment: str = ""
+    created_from: date | None = None
+    created_to: date | None = None
+    person: str = ""
+    external_id: str = ""
+
+
+def _local_midnight(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _person_condition(query: str) -> Q:
+    """A signer (name, e-mail, CPF) or the student (name) of the request matches ``query``."""
+    query = query.strip()
+    digits = "".join(ch for ch in query if ch.isdigit())
+    signer = Q(name__icontains=query) | Q(email__icontains=query)
+    if len(digits) == 11 and not any(ch.isalpha() for ch in query):
+        signer = Q(cpf=digits)
+    signers = Signer.objects.filter(signer, request=OuterRef("pk"))
+    condition = Exists(signers)
+    if len(digits) != 11:
+        condition |= Q(student_name__icontains=query)
+    return condition
+
+
+def signature_requests_filter(
+    *,
+    requests: QuerySet[SignatureRequest],
+    filters: RequestFilters,
+    with_status: bool = True,
+) -> QuerySet[SignatureRequest]:
+    """Narrow (already unit-scoped) requests by the list filters; newest first.
+
+    ``with_status=False`` ignores the status filter (the counts per status are of the other
+    filters, so that each status chip shows what choosing it would list).
+    """
+    qs = requests
+    if filters.unit_id is not None:
+        qs = qs.filter(unit_id=filters.unit_id)
+    if filters.document_type_id is not None:
+        qs = qs.filter(document_type_id=filters.document_type_id)
+    if with_status and filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.environment:
+        qs = qs.filter(environment=filters.environment)
+    if filters.created_from is not None:
+        qs = qs.filter(created_at__gte=_local_midnight(filters.created_from))
+    if filters.created_to is not None:
+        qs = qs.filter(created_at__lt=_local_midnight(filters.created_to + timedelta(days=1)))
+    if filters.person.strip():
+        qs = qs.filter(_person_condition(filters.person))
+    if filters.external_id.strip():
+        qs = qs.filter(external_id__icontains=filters.external_id.strip())
+    return qs.order_by("-created_at", "-id")
+
+
+def signature_requests_listed_for(
+    *, user: Any, filters: RequestFilters
+) -> QuerySet[SignatureRequest]:
+    """The rows of the list screen and of its CSV: the user's units, then the filters."""
+    return signature_requests_filter(
+        requests=signature_requests_visible_to(user=user), filters=filters
+    )
+
+
+def signature_request_status_counts(*, user: Any, filters: RequestFilters) -> dict[str, int]:
+    """How many of the user's requests match the filters (status aside), per status."""
+    qs = signature_requests_filter(
+        requests=SignatureRequest.objects.filter(unit__in=units_visible_to(user=user)),
+        filters=filters,
+        with_status=False,
+    )
+    counts = dict.fromkeys((str(status) for status in RequestStatus), 0)
+    for row in qs.order_by().values("status").annotate(total=Count("id")):
+        counts[row["status"]] = row["total"]
+    return counts
+
+
+def document_types_listable_by(*, user: Any) -> QuerySet[DocumentType]:
+    """Every document type of the user's units (inactive ones too: old requests use them)."""
+    return document_types_visible_to(user=user).order_by("name")
+
+
+def request_actions_available(request: SignatureRequest) -> dict[str, bool]:
+    """Which actions the request page offers for the request's status (the services re-check)."""
+    status = request.status
+    return {
+        "remind": status == RequestStatus.AWAITING_SIGNATURES
+        and bool(request.clicksign_envelope_id),
+        "cancel": status not in TERMINAL_STATUSES,
+        "retry": status == RequestStatus.FAILED,
+        "correct": status != RequestStatus.SIGNED and status != RequestStatus.SENDING,
+        "copy": True,
+    }

@@ -13,9 +13,20 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from chancela.institutions.selectors import units_visible_to
+from chancela.signing.downloads import (
+    LEGAL_VALIDITY_HEADER,
+    ORIGINAL,
+    SIGNED,
+    document_download_name,
+    legal_validity,
+)
 from chancela.signing.forms import MODE_STUDENT, SendPage, send_page_submit
 from chancela.signing.models import SignatureRequest
-from chancela.signing.selectors import people_search, signature_requests_visible_to
+from chancela.signing.selectors import (
+    people_search,
+    request_actions_available,
+    signature_requests_visible_to,
+)
 
 SEND = "signing.send_documents"
 
@@ -81,9 +92,11 @@ def request_detail(request: HttpRequest, public_id: str) -> HttpResponse:
         request,
         "signing/request_detail.html",
         {
-            "nav": "send",
+            "nav": "requests",
             "req": signature_request,
             "events": signature_request.events.select_related("actor"),
+            "can": request_actions_available(signature_request),
+            "has_signed": any(d.signed_file for d in signature_request.documents.all()),
         },
     )
 
@@ -93,20 +106,21 @@ def request_detail(request: HttpRequest, public_id: str) -> HttpResponse:
 def document_download(
     request: HttpRequest, public_id: str, document_id: str, kind: str
 ) -> FileResponse:
-    if kind not in ("original", "assinado"):
+    if kind not in (ORIGINAL, SIGNED):
         raise Http404("Arquivo desconhecido.")
     signature_request = _request_or_404(request, public_id)
     document = get_object_or_404(signature_request.documents.all(), public_id=document_id)
-    stored = document.signed_file if kind == "assinado" else document.original_file
+    stored = document.signed_file if kind == SIGNED else document.original_file
     if not stored:
         raise Http404("Arquivo ainda não disponível.")
-    stem = (
-        document.filename[:-4] if document.filename.lower().endswith(".pdf") else document.filename
-    )
-    suffix = "-assinado" if kind == "assinado" else ""
-    return FileResponse(
+    response = FileResponse(
         stored.open("rb"),
         as_attachment=True,
-        filename=f"{stem}{suffix}.pdf",
+        filename=document_download_name(document, kind),
         content_type="application/pdf",
     )
+    if kind == SIGNED and document.signed_sha256:
+        response["X-Chancela-SHA256"] = document.signed_sha256
+    if signature_request.is_sandbox:
+        response[LEGAL_VALIDITY_HEADER] = legal_validity(signature_request)
+    return response

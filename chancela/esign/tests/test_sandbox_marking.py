@@ -2,9 +2,7 @@
 sandbox marking wherever it is shown or downloaded.
 
 The download views live in ``chancela/signing/views.py`` (staff) and ``chancela/api/api.py``
-(host API), owned by other branches. Where they lack the marking today the expectation is
-written down here as ``xfail(strict=True)``: the day it is fixed the test passes, strict xfail
-turns that into a failure, and the marker must be removed.
+(host API); both name the file and set the header through ``chancela/signing/downloads.py``.
 """
 
 from __future__ import annotations
@@ -29,10 +27,6 @@ pytestmark = pytest.mark.django_db
 
 SUFFIX = "-SANDBOX-sem-validade-juridica.pdf"
 HEADER = "X-Chancela-Legal-Validity"
-GAP = (
-    "Issue 7 item 4 gap, to be fixed where the download lives (not in esign): the signed PDF of "
-    "a sandbox request is served as '<name>-assinado.pdf'"
-)
 
 
 def signed_request(environment: str):
@@ -95,11 +89,6 @@ def test_it_does_not_mark_a_production_signed_pdf(client):
         assert "SANDBOX" not in response["Content-Disposition"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=GAP + " by chancela/signing/views.py:document_download (file name) — expected "
-    "'<name>-assinado-SANDBOX-sem-validade-juridica.pdf'.",
-)
 def test_it_names_the_staff_download_of_a_sandbox_signed_pdf_as_sandbox(client):
     unit, request, document = signed_request("sandbox")
     response = staff_download(client, unit, request, document)
@@ -107,11 +96,6 @@ def test_it_names_the_staff_download_of_a_sandbox_signed_pdf_as_sandbox(client):
     assert f'{SUFFIX}"' in response["Content-Disposition"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=GAP + " by chancela/signing/views.py:document_download without the "
-    "X-Chancela-Legal-Validity: none-sandbox header the API sends.",
-)
 def test_it_marks_the_staff_download_of_a_sandbox_signed_pdf_with_a_header(client):
     unit, request, document = signed_request("sandbox")
     response = staff_download(client, unit, request, document)
@@ -119,11 +103,6 @@ def test_it_marks_the_staff_download_of_a_sandbox_signed_pdf_with_a_header(clien
     assert response.get(HEADER) == "none-sandbox"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=GAP + " by chancela/api/api.py:download_signed_document (file name; the header is "
-    "there) — expected '<name>-assinado-SANDBOX-sem-validade-juridica.pdf'.",
-)
 def test_it_names_the_api_download_of_a_sandbox_signed_pdf_as_sandbox(client):
     unit, request, document = signed_request("sandbox")
     response = api_download(client, unit, request, document)
