@@ -306,14 +306,13 @@ def signature_request_retry(*, request: SignatureRequest, actor: Actor) -> None:
 # ---------------------------------------------------------------------- send again
 
 
-def _signer_input(
-    signer: Signer, *, email: str | None = None, phone: str | None = None
-) -> SignerInput:
+def _signer_input(signer: Signer, *, contact: tuple[str, str] | None = None) -> SignerInput:
+    email, phone = contact if contact is not None else (signer.email, signer.phone)
     return SignerInput(
         name=signer.name,
-        email=signer.email if email is None else email,
+        email=email,
         cpf=signer.cpf,
-        phone=signer.phone if phone is None else phone,
+        phone=phone,
         birth_date=signer.birth_date,
         channel=signer.channel,
         group=signer.group,
@@ -343,7 +342,7 @@ def signature_request_copy(
         with document.original_file.open("rb") as stored:
             documents.append(DocumentInput(filename=document.filename, content=stored.read()))
     signers = [
-        _signer_input(signer, *corrections.get(signer.pk, (None, None)))
+        _signer_input(signer, contact=corrections.get(signer.pk))
         for signer in request.signers.all()
         if signer.fixed_signer_id is None
     ]

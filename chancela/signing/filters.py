@@ -10,7 +10,8 @@ from typing import Any
 
 from django import forms
 
-from chancela.esign.models import Environment
+from chancela.esign.models import DocumentType, Environment
+from chancela.institutions.models import Unit
 from chancela.institutions.selectors import units_visible_to
 from chancela.signing.models import RequestStatus
 from chancela.signing.selectors import RequestFilters, document_types_listable_by
@@ -28,10 +29,10 @@ FILTER_FIELDS = (
 
 
 class RequestFilterForm(forms.Form):
-    unidade = forms.ModelChoiceField(
+    unidade: forms.ModelChoiceField[Unit] = forms.ModelChoiceField(
         label="Unidade", queryset=None, required=False, empty_label="Todas as minhas unidades"
     )
-    tipo = forms.ModelChoiceField(
+    tipo: forms.ModelChoiceField[DocumentType] = forms.ModelChoiceField(
         label="Tipo de documento", queryset=None, required=False, empty_label="Todos"
     )
     situacao = forms.ChoiceField(

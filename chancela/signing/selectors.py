@@ -140,7 +140,7 @@ def _person_condition(query: str) -> Q:
     if len(digits) == 11 and not any(ch.isalpha() for ch in query):
         signer = Q(cpf=digits)
     signers = Signer.objects.filter(signer, request=OuterRef("pk"))
-    condition = Exists(signers)
+    condition = Q(Exists(signers))
     if len(digits) != 11:
         condition |= Q(student_name__icontains=query)
     return condition

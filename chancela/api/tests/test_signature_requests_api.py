@@ -475,9 +475,10 @@ def test_it_serves_the_signed_pdf_only_once_archived(host: Host):
     assert response["X-Chancela-Legal-Validity"] == "none-sandbox"
     assert b"".join(response.streaming_content) == signed_pdf
     assert response["X-Chancela-SHA256"] == hashlib.sha256(signed_pdf).hexdigest()
-    assert 'filename="contrato-assinado-SANDBOX-sem-validade-juridica.pdf"' in response[
-        "Content-Disposition"
-    ]
+    assert (
+        'filename="contrato-assinado-SANDBOX-sem-validade-juridica.pdf"'
+        in response["Content-Disposition"]
+    )
 
     canceled = make_signature_request(host.unit, host.document_type, status="canceled")
     gone = host.get(f"/{canceled.public_id}/documents/{canceled.documents.get().public_id}/signed")
