@@ -12,8 +12,8 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from chancela.esign.models import DocumentType
-from chancela.esign.selectors import document_types_visible_to
+from chancela.esign.models import DocumentType, SignatureConfig
+from chancela.esign.selectors import configs_visible_to, document_types_visible_to
 from chancela.institutions.models import Person, Unit
 from chancela.institutions.selectors import units_visible_to
 from chancela.signing.models import TERMINAL_STATUSES, RequestStatus, SignatureRequest, Signer
@@ -215,3 +215,135 @@ def request_actions_available(request: SignatureRequest) -> dict[str, bool]:
         "correct": status != RequestStatus.SIGNED and status != RequestStatus.SENDING,
         "copy": True,
     }
+
+
+# --- home dashboard ----------------------------------------------------------------------------
+
+AGE_BUCKETS = (
+    ("pending_today", "Menos de 1 dia", 0, 1),
+    ("pending_3d", "1 a 3 dias", 1, 3),
+    ("pending_7d", "3 a 7 dias", 3, 7),
+    ("pending_older", "Mais de 7 dias", 7, None),
+)
+ATTENTION_STATUSES = (RequestStatus.REFUSED, RequestStatus.EXPIRED)
+
+
+@dataclass(frozen=True)
+class UnitDashboard:
+    unit: Unit
+    pending: list[tuple[str, int]]  # (bucket label, count), youngest first
+    pending_total: int
+    signed_this_week: int
+    failed: int
+    refused_or_expired_week: int
+
+
+def week_start(now: datetime | None = None) -> datetime:
+    """Monday 00:00 of the current week, in the institution's time zone."""
+    today = timezone.localdate(now or timezone.now())
+    return _local_midnight(today - timedelta(days=today.weekday()))
+
+
+def dashboard_units_for(*, user: Any, now: datetime | None = None) -> list[UnitDashboard]:
+    """Per unit of the user's filter: requests in flight by age (since creation), signed this
+    week, failed (waiting for someone to retry), refused or expired in the last 7 days."""
+    now = now or timezone.now()
+    in_flight = Q(status__in=IN_FLIGHT_STATUSES)
+    aggregates: dict[str, Any] = {}
+    for key, _label, newer, older in AGE_BUCKETS:
+        if newer == 0:
+            condition = in_flight & Q(created_at__gt=now - timedelta(days=1))
+        else:
+            condition = in_flight & Q(created_at__lte=now - timedelta(days=newer))
+        if older is not None:
+            condition &= Q(created_at__gt=now - timedelta(days=older))
+        aggregates[key] = Count("id", filter=condition)
+    aggregates["signed_week"] = Count(
+        "id", filter=Q(status=RequestStatus.SIGNED, status_changed_at__gte=week_start(now))
+    )
+    aggregates["failed"] = Count("id", filter=Q(status=RequestStatus.FAILED))
+    aggregates["attention"] = Count(
+        "id",
+        filter=Q(status__in=ATTENTION_STATUSES, status_changed_at__gte=now - timedelta(days=7)),
+    )
+    units = list(units_visible_to(user=user).order_by("name"))
+    rows = {
+        row["unit_id"]: row
+        for row in SignatureRequest.objects.filter(unit__in=units)
+        .order_by()
+        .values("unit_id")
+        .annotate(**aggregates)
+    }
+    result = []
+    for unit in units:
+        row = rows.get(unit.pk, {})
+        pending = [(label, row.get(key, 0)) for key, label, _n, _o in AGE_BUCKETS]
+        result.append(
+            UnitDashboard(
+                unit=unit,
+                pending=pending,
+                pending_total=sum(count for _, count in pending),
+                signed_this_week=row.get("signed_week", 0),
+                failed=row.get("failed", 0),
+                refused_or_expired_week=row.get("attention", 0),
+            )
+        )
+    return result
+
+
+def requests_needing_action_for(
+    *, user: Any, now: datetime | None = None, limit: int = 10
+) -> QuerySet[SignatureRequest]:
+    """Failed requests (to retry or correct), and those refused or expired in the last 7 days
+    (to send again), most recent first."""
+    now = now or timezone.now()
+    return (
+        SignatureRequest.objects.filter(unit__in=units_visible_to(user=user))
+        .filter(
+            Q(status=RequestStatus.FAILED)
+            | Q(status__in=ATTENTION_STATUSES, status_changed_at__gte=now - timedelta(days=7))
+        )
+        .select_related("unit", "document_type")
+        .order_by("-status_changed_at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class ConfigHealth:
+    config: SignatureConfig
+    in_flight: int  # this configuration's requests of the user's units still under way
+    stale_calls: bool  # requests in flight, yet no successful Clicksign call for a day
+    no_callback: bool  # requests awaiting signatures, yet no callback ever received
+
+
+def config_health_for(*, user: Any, now: datetime | None = None) -> list[ConfigHealth]:
+    """Each active configuration reaching the user's units (and any inactive one that still has
+    requests of his units in flight): last successful Clicksign call, last callback received."""
+    now = now or timezone.now()
+    units = units_visible_to(user=user)
+    flying = (
+        SignatureRequest.objects.filter(unit__in=units, status__in=IN_FLIGHT_STATUSES)
+        .order_by()
+        .values("config_id")
+        .annotate(
+            total=Count("id"),
+            awaiting=Count("id", filter=Q(status=RequestStatus.AWAITING_SIGNATURES)),
+        )
+    )
+    counts = {row["config_id"]: row for row in flying}
+    configs = configs_visible_to(user=user).filter(Q(active=True) | Q(pk__in=list(counts)))
+    result = []
+    for config in configs.select_related("unit").order_by("environment", "name"):
+        row = counts.get(config.pk, {})
+        total = row.get("total", 0)
+        last_call = config.last_successful_call_at
+        result.append(
+            ConfigHealth(
+                config=config,
+                in_flight=total,
+                stale_calls=bool(total)
+                and (last_call is None or now - last_call > timedelta(days=1)),
+                no_callback=bool(row.get("awaiting")) and config.last_callback_at is None,
+            )
+        )
+    return result

@@ -11,18 +11,31 @@ from chancela.esign.forms import SharingPolicyForm
 from chancela.esign.selectors import configs_visible_to
 from chancela.esign.services import sharing_policy_set
 from chancela.institutions.selectors import sharing_type_for, units_visible_to
+from chancela.signing.selectors import (
+    AGE_BUCKETS,
+    config_health_for,
+    dashboard_units_for,
+    requests_needing_action_for,
+)
 from chancela.web.forms_util import add_domain_error
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    can_follow = user.has_perm("signing.send_documents")
     return render(
         request,
         "web/dashboard.html",
         {
             "nav": "dashboard",
-            "units": units_visible_to(user=request.user),
-            "configs": configs_visible_to(user=request.user).filter(active=True),
+            "units": units_visible_to(user=user),
+            "configs": configs_visible_to(user=user).filter(active=True),
+            "can_follow": can_follow,
+            "unit_stats": dashboard_units_for(user=user) if can_follow else [],
+            "needing_action": requests_needing_action_for(user=user) if can_follow else [],
+            "health": config_health_for(user=user),
+            "age_labels": [label for _key, label, _newer, _older in AGE_BUCKETS],
         },
     )
 
