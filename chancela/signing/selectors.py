@@ -180,10 +180,16 @@ def signature_requests_filter(
 def signature_requests_listed_for(
     *, user: Any, filters: RequestFilters
 ) -> QuerySet[SignatureRequest]:
-    """The rows of the list screen and of its CSV: the user's units, then the filters."""
-    return signature_requests_filter(
-        requests=signature_requests_visible_to(user=user), filters=filters
+    """The rows of the list screen and of its CSV: the user's units, then the filters.
+
+    Only what a row shows is loaded (not the configuration: its token would be decrypted).
+    """
+    rows = (
+        SignatureRequest.objects.filter(unit__in=units_visible_to(user=user))
+        .select_related("unit", "document_type")
+        .prefetch_related("signers")
     )
+    return signature_requests_filter(requests=rows, filters=filters)
 
 
 def signature_request_status_counts(*, user: Any, filters: RequestFilters) -> dict[str, int]:
