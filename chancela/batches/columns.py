@@ -46,9 +46,9 @@ REQUIRED_HEADERS = ("codigo_aluno", "nome_aluno", "email_aluno", "data_nasciment
 def header_key(header: str) -> str | None:
     """The field key of a CSV header: pt-BR header or English key, any case and accents."""
     text = unicodedata.normalize("NFKD", header or "").encode("ascii", "ignore").decode()
-    text = text.strip().lower().replace(" ", "_").replace("-", "_")
+    text = "".join(ch for ch in text.lower() if ch.isalnum())
     for column in COLUMNS:
-        if text in (column.header, column.key):
+        if text in (column.header.replace("_", ""), column.key.replace("_", "")):
             return column.key
     return None
 
