@@ -47,8 +47,8 @@ class BatchUploadForm(forms.Form):
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         types = document_types_sendable_by(user=user)
-        self.fields["document_type"].queryset = types
-        self.fields["unit"].queryset = (
+        self.fields["document_type"].queryset = types  # type: ignore[attr-defined]
+        self.fields["unit"].queryset = (  # type: ignore[attr-defined]
             units_visible_to(user=user)
             .filter(active=True, document_types__in=types)
             .distinct()
@@ -58,7 +58,7 @@ class BatchUploadForm(forms.Form):
         self.fields["zip_file"].widget.attrs["accept"] = ".zip,application/zip"
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         unit, document_type = data.get("unit"), data.get("document_type")
         if unit and document_type and not document_type.units.filter(pk=unit.pk).exists():
             self.add_error(

@@ -164,9 +164,9 @@ def batch_create(
             for row in matches:
                 _attach_pdf(batch, row, pdf.filename, pdf.content, pdf_problems, written)
         for line, row_pdf in (row_pdfs or {}).items():
-            row = next((r for r in built if r.line == line), None)
-            if row is not None:
-                _attach_pdf(batch, row, row_pdf.filename, row_pdf.content, pdf_problems, written)
+            target = next((r for r in built if r.line == line), None)
+            if target is not None:
+                _attach_pdf(batch, target, row_pdf.filename, row_pdf.content, pdf_problems, written)
         for row in built:
             if not row.pdf_filename:
                 row.problems = [*row.problems, _missing_pdf(row.data["student_code"])]
@@ -434,3 +434,30 @@ def batches_resume_stalled(*, older_than: timedelta = STALLED_AFTER) -> int:
     if resumed:
         logger.warning("stalled batches resumed", extra={"count": resumed})
     return resumed
+
+
+def batch_submit(
+    *,
+    start: bool,
+    exclude_rows_with_problems: bool,
+    actor: Any = None,
+    **create_arguments: Any,
+) -> Batch:
+    """The host's one-call batch: create (pre-flight), optionally drop bad rows, then start.
+
+    The batch stays in conference (``draft``) when an included row still has problems, so the
+    answer can list them and nothing is sent; a replay of the same ``external_id`` returns the
+    batch as it is, without starting it again.
+    """
+    batch = batch_create(**create_arguments)
+    if batch.status != BatchStatus.DRAFT:
+        return batch
+    if exclude_rows_with_problems:
+        batch_exclude_rows_with_problems(batch=batch)
+    if start:
+        try:
+            batch = batch_start(batch=batch, actor=actor)
+        except BatchError as error:
+            if error.code not in ("batch_has_problems", "batch_empty"):
+                raise
+    return batch
