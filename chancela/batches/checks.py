@@ -25,7 +25,11 @@ from chancela.esign.models import DocumentType
 from chancela.institutions.models import Unit
 from chancela.signing.errors import SigningError
 from chancela.signing.inputs import GuardianInput, StudentInput
-from chancela.signing.planning import signature_request_plan
+from chancela.signing.planning import (
+    PlanContext,
+    signature_request_plan,
+    signature_request_plan_context,
+)
 from chancela.signing.rules import ASSISTANCE_AGE, MAJORITY_AGE, age_on
 
 Problem = dict[str, str]
@@ -176,8 +180,22 @@ def _plan_field(path: str | None, data: dict[str, str]) -> str:
     return f"{prefix}_{tail}" if tail else f"{prefix}_name"
 
 
+def plan_context_for(*, unit: Unit, document_type: DocumentType) -> PlanContext | None:
+    """The shared part of every row's signer plan, or None when it fails (each row then
+    reports the failure itself)."""
+    try:
+        return signature_request_plan_context(unit=unit, document_type=document_type)
+    except SigningError:
+        return None
+
+
 def row_problems(
-    data: dict[str, str], *, unit: Unit, document_type: DocumentType, today: date
+    data: dict[str, str],
+    *,
+    unit: Unit,
+    document_type: DocumentType,
+    today: date,
+    context: PlanContext | None = None,
 ) -> list[Problem]:
     """Every problem of a row's fields (the PDF is checked separately)."""
     problems: list[Problem] = []
@@ -266,6 +284,7 @@ def row_problems(
             student=inputs.student,
             guardians=inputs.guardians,
             on=today,
+            context=context,
         )
     except SigningError as error:
         problems.append(_problem(_plan_field(error.field, data), error.code, error.message))

@@ -25,7 +25,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chancela.batches.checks import duplicates_find, row_inputs, row_problems
+from chancela.batches.checks import duplicates_find, plan_context_for, row_inputs, row_problems
 from chancela.batches.columns import FIELD_KEYS
 from chancela.batches.errors import BatchError
 from chancela.batches.models import Batch, BatchRow, BatchStatus, RowState
@@ -123,6 +123,7 @@ def batch_create(
     if not rows:
         raise BatchError("rows_required", "O lote não tem nenhuma linha.", "rows")
     today = timezone.localdate()
+    context = plan_context_for(unit=unit, document_type=document_type)
     batch = Batch(
         unit=unit,
         document_type=document_type,
@@ -142,7 +143,9 @@ def batch_create(
             unit=unit,
             line=line,
             data=clean,
-            problems=row_problems(clean, unit=unit, document_type=document_type, today=today),
+            problems=row_problems(
+                clean, unit=unit, document_type=document_type, today=today, context=context
+            ),
         )
         built.append(row)
         lines_by_code.setdefault(clean["student_code"].lower(), []).append(row)
