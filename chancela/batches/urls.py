@@ -10,6 +10,11 @@ urlpatterns = [
     path("lotes/modelo.csv", views.template_download, name="template"),
     path("lotes/<uuid:public_id>/", views.batch_detail, name="batch_detail"),
     path("lotes/<uuid:public_id>/progresso/", views.batch_progress, name="batch_progress"),
+    path(
+        "lotes/<uuid:public_id>/ocorrencias.csv",
+        views.batch_occurrences_csv,
+        name="batch_occurrences_csv",
+    ),
     path("lotes/<uuid:public_id>/iniciar/", views.batch_run, name="batch_run"),
     path(
         "lotes/<uuid:public_id>/excluir-com-problemas/",

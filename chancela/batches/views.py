@@ -6,6 +6,8 @@ done by ``chancela.batches.services``.
 
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -125,6 +127,32 @@ def batch_progress(request: HttpRequest, public_id: str) -> HttpResponse:
             "occurrences": batch_occurrences(batch=batch, limit=200),
         },
     )
+
+
+@login_required
+@permission_required(SEND, raise_exception=True)
+def batch_occurrences_csv(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Every processed row (the whole occurrence log) as CSV, without CPFs."""
+    batch = _batch_or_404(request, public_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="ocorrencias-lote-{batch.public_id}.csv"'
+    )
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["linha", "codigo_aluno", "nome_aluno", "resultado", "solicitacao", "motivo"])
+    for row in batch_occurrences(batch=batch).order_by("line"):
+        writer.writerow(
+            [
+                row.line,
+                row.data.get("student_code", ""),
+                row.data.get("student_name", ""),
+                row.get_state_display(),
+                str(row.request.public_id) if row.request else "",
+                row.error,
+            ]
+        )
+    return response
 
 
 def _row_or_404(batch: Batch, line: int) -> BatchRow:

@@ -139,3 +139,22 @@ def test_it_excludes_a_row_and_the_rows_with_problems(client, staff, sendable):
     client.post(reverse("batches:batch_exclude_problems", args=[batch.public_id]))
     page = client.get(reverse("batches:batch_detail", args=[batch.public_id])).content.decode()
     assert "1 incluída · 0 com problemas · 2 excluídas" in page
+
+
+def test_it_exports_the_occurrence_log_without_cpfs(client, staff, sendable):
+    from chancela.batches.services import batch_process
+
+    unit, document_type = sendable
+    rows = [good_row(0), good_row(1)]
+    upload(client, unit, document_type, rows)
+    batch = Batch.objects.get()
+    client.post(reverse("batches:batch_run", args=[batch.public_id]))
+    batch_process(batch_id=str(batch.public_id))
+    page = client.get(reverse("batches:batch_detail", args=[batch.public_id])).content.decode()
+    assert "2 de 2 linhas processadas (100%)" in page and "hx-trigger" not in page
+    response = client.get(reverse("batches:batch_occurrences_csv", args=[batch.public_id]))
+    text = response.content.decode("utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0] == "linha;codigo_aluno;nome_aluno;resultado;solicitacao;motivo"
+    assert lines[1].startswith("2;A00000;") and "Solicitação criada" in lines[1]
+    assert rows[0]["student_cpf"] not in text
