@@ -71,6 +71,7 @@ STATUS_BY_CODE = {
     "unit_not_found": 404,
     "document_type_not_found": 404,
     "request_not_found": 404,
+    "batch_not_found": 404,
     "document_not_found": 404,
     "signed_not_available": 404,
     "external_id_conflict": 409,
@@ -470,3 +471,9 @@ def cancel_signature_request(
     signature_request = _request_or_404(api_key, request_id)
     _mark_sandbox(response, signature_request)
     return request_out(signature_request)
+
+
+# The batch endpoints (``/api/v1/batches``) live in their own module; it imports helpers above.
+from chancela.api.batches import router as batches_router  # noqa: E402
+
+api.add_router("/batches", batches_router)
