@@ -353,3 +353,17 @@ def config_health_for(*, user: Any, now: datetime | None = None) -> list[ConfigH
             )
         )
     return result
+
+
+def request_page_version(request: SignatureRequest) -> str:
+    """What the request page shows changes iff this changes: status, files archived, timeline."""
+    from chancela.signing.models import Document, RequestEvent
+
+    last_event = (
+        RequestEvent.objects.filter(request=request)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    archived = Document.objects.filter(request=request).exclude(signed_file="").count()
+    return f"{request.status}.{last_event or 0}.{archived}"

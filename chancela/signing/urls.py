@@ -12,6 +12,11 @@ urlpatterns = [
     path("solicitacoes/<uuid:public_id>/", views.request_detail, name="request_detail"),
     path("solicitacoes/<uuid:public_id>/linha/", workspace_views.request_row, name="request_row"),
     path(
+        "solicitacoes/<uuid:public_id>/versao/",
+        workspace_views.request_version,
+        name="request_version",
+    ),
+    path(
         "solicitacoes/<uuid:public_id>/arquivos.zip",
         workspace_views.request_files_zip,
         name="request_files_zip",

@@ -25,6 +25,7 @@ from chancela.signing.models import SignatureRequest
 from chancela.signing.selectors import (
     people_search,
     request_actions_available,
+    request_page_version,
     signature_requests_visible_to,
 )
 
@@ -96,6 +97,7 @@ def request_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "req": signature_request,
             "events": signature_request.events.select_related("actor"),
             "can": request_actions_available(signature_request),
+            "version": request_page_version(signature_request),
             "has_signed": any(d.signed_file for d in signature_request.documents.all()),
         },
     )

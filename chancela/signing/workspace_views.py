@@ -29,6 +29,7 @@ from chancela.signing.filters import FILTER_FIELDS, request_filter_form
 from chancela.signing.models import RequestStatus, SignatureRequest
 from chancela.signing.selectors import (
     IN_FLIGHT_STATUSES,
+    request_page_version,
     signature_request_status_counts,
     signature_requests_listed_for,
     signature_requests_visible_to,
@@ -102,6 +103,19 @@ def request_row(request: HttpRequest, public_id: str) -> HttpResponse:
         "signing/_request_row.html",
         {"req": signature_request, "in_flight": [str(s) for s in IN_FLIGHT_STATUSES]},
     )
+
+
+@login_required
+@permission_required(SEND, raise_exception=True)
+def request_version(request: HttpRequest, public_id: str) -> HttpResponse:
+    """Polled by the request page (htmx) while the request is in flight: 204 while nothing
+    changed, otherwise ``HX-Refresh`` so the page reloads with the news."""
+    signature_request = _request_or_404(request, public_id)
+    if request_page_version(signature_request) == request.GET.get("v", ""):
+        return HttpResponse(status=204)
+    response = HttpResponse(status=200)
+    response["HX-Refresh"] = "true"
+    return response
 
 
 @login_required

@@ -231,3 +231,22 @@ def test_it_refuses_the_list_without_the_send_permission(client, office):
     client.force_login(make_user(units=[office["a"]]))
     assert client.get(LIST).status_code == 403
     assert client.get(CSV).status_code == 403
+
+
+def test_it_tells_the_request_page_to_reload_only_when_something_changed(client, office):
+    from chancela.signing.selectors import request_page_version
+    from chancela.signing.transitions import request_event_add
+
+    request = make_signature_request(office["a"], office["sandbox_type"])
+    client.force_login(office["user"])
+    page = client.get(reverse("signing:request_detail", args=[request.public_id]))
+    version = page.context["version"]
+    assert "chancelaPageIdle()" in page.content.decode()
+    url = reverse("signing:request_version", args=[request.public_id])
+    assert client.get(url, {"v": version}).status_code == 204
+    request_event_add(request=request, source="clicksign", kind="viewed", message="Abriu.")
+    changed = client.get(url, {"v": version})
+    assert changed.status_code == 200 and changed["HX-Refresh"] == "true"
+    assert request_page_version(request) != version
+    alien = make_signature_request(office["foreign"], office["foreign_type"])
+    assert client.get(reverse("signing:request_version", args=[alien.public_id])).status_code == 404

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from chancela.signing.models import RequestStatus, SignatureRequest
 from chancela.signing.tests.workspace_helpers import put_at_clicksign
+from chancela.signing.transitions import request_event_add
 from chancela.testing.browser import login, save_screenshot
 from chancela.testing.factories import (
     SEND_DOCUMENTS,
@@ -118,6 +119,16 @@ def test_it_follows_and_acts_on_requests_in_the_browser(page, tmp_path, two_unit
         page.get_by_role("button", name="Lembrar todos os pendentes").click()
         expect(page.get_by_text("A Clicksign aceita um lembrete por minuto")).to_be_visible()
         save_screenshot(page, "solicitacao-detalhe-acoes")
+        # News from Clicksign reach the open page by themselves (htmx asks, the page reloads).
+        request_event_add(
+            request=two_units["running"],
+            source="clicksign",
+            kind="viewed",
+            message="Ana Beatriz Costa abriu o documento para assinar.",
+        )
+        expect(page.get_by_text("Ana Beatriz Costa abriu o documento para assinar.")).to_be_visible(
+            timeout=20_000
+        )
         page.get_by_label("Motivo do cancelamento").fill("Matrícula trancada pela família")
         page.get_by_role("button", name="Cancelar solicitação").click()
         expect(page.get_by_text("Solicitação cancelada.")).to_be_visible()

@@ -23,3 +23,12 @@ document.addEventListener("click", function (event) {
     }
   }
 });
+
+// The request page reloads itself when the request changes, but never under a person typing:
+// not while a field has the focus or holds something typed and not yet sent.
+window.chancelaPageIdle = function () {
+  const active = document.activeElement;
+  if (active && active.matches("input, textarea, select")) { return false; }
+  const fields = document.querySelectorAll("main input:not([type=hidden]), main textarea");
+  return !Array.prototype.some.call(fields, function (field) { return field.value !== field.defaultValue; });
+};
