@@ -361,3 +361,16 @@ def test_it_zips_the_originals_and_the_signed_pdfs(client, new_request, staff):
         n.startswith("originais/")
         for n in zipfile.ZipFile(io.BytesIO(only_signed.content)).namelist()
     )
+
+
+def test_it_sends_again_from_the_request_page(client, running, staff):
+    client.force_login(staff)
+    page = client.get(reverse("signing:request_detail", args=[running.public_id])).content.decode()
+    assert "Sim, criar a nova solicitação" in page
+    response = client.post(reverse("signing:request_copy", args=[running.public_id]))
+    new = SignatureRequest.objects.exclude(pk=running.pk).get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("signing:request_detail", args=[new.public_id])
+    html = client.get(response["Location"]).content.decode()
+    assert "Nova solicitação criada com os mesmos documentos e signatários." in html
+    assert "ver a solicitação anterior" in html
