@@ -79,6 +79,24 @@ def test_it_sends_a_request_with_one_call_per_resource_and_one_bulk_for_requirem
     ]
 
 
+def test_it_needs_six_calls_for_one_signer_with_four_authentications(
+    clicksign_emulator, emulated_config
+):
+    request = make_dispatchable_request(emulated_config, signers=1)
+
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "done"
+
+    calls = api_calls(clicksign_emulator)
+    assert len(calls) == 6
+    assert [path.rsplit("/", 1)[-1] for method, path in calls if method == "POST"][1:] == [
+        "documents",
+        "signers",
+        "bulk_requirements",
+        "notifications",
+    ]
+    assert len(envelopes_of(clicksign_emulator, request)[0]["requirements"]) == 5
+
+
 def test_it_does_nothing_for_a_request_already_dispatched(clicksign_emulator, emulated_config):
     request = make_dispatchable_request(emulated_config, signers=1, auths=False)
     signature_request_dispatch(request_id=str(request.public_id))
