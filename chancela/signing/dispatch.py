@@ -126,16 +126,32 @@ CREDENTIAL_REASONS = {
 
 
 class LeaseLost(Exception):
-    """Another worker took the request over (our lease expired): stop without a remote call."""
+    """Stop before the next remote call: another worker took the request over (our lease
+    expired), or the request left the saga's hands (canceled by staff, say)."""
 
 
 @dataclass
 class _Run:
     request: SignatureRequest
     owner: str
-    client: ClicksignClient
-    resumed_step: str  # the step a previous attempt may have left half done ("" on a first run)
+    # The step an earlier attempt reached, and may have left half done ("" on a first run).
+    resumed_step: str
     step: str = ""
+    _client: ClicksignClient | None = None
+
+    @property
+    def resumed(self) -> bool:
+        return bool(self.resumed_step)
+
+    @property
+    def client(self) -> ClicksignClient:
+        if self._client is None:
+            self._client = _client(self.request)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
 
 
 # ---------------------------------------------------------------------------------- entry
@@ -155,8 +171,9 @@ def signature_request_dispatch(*, request_id: str) -> str:
     if not _lease_take(pk, owner):
         return "busy" if SignatureRequest.objects.filter(ACTIVE, pk=pk).exists() else "idle"
     request = SignatureRequest.objects.select_related("config", "unit").get(pk=pk)
-    resumed_step = request.dispatch_step if request.dispatch_attempts > 1 else ""
-    run = _Run(request=request, owner=owner, client=_client(request), resumed_step=resumed_step)
+    # Checkpoints, not the attempt count, say whether an earlier attempt got anywhere (a
+    # request reopened by staff may have its count reset).
+    run = _Run(request=request, owner=owner, resumed_step=request.dispatch_step)
     try:
         return _run(run)
     except LeaseLost:
@@ -178,7 +195,7 @@ def signature_request_dispatch(*, request_id: str) -> str:
         logger.exception("dispatch step crashed", extra={"request": request_id})
         return _retry_or_fail(run, exc)
     finally:
-        run.client.close()
+        run.close()
 
 
 def _client(request: SignatureRequest) -> ClicksignClient:
@@ -230,7 +247,11 @@ def _lease_take(pk: int, owner: str) -> bool:
 
 
 def _ours(run: _Run) -> Any:
-    return SignatureRequest.objects.filter(pk=run.request.pk, dispatch_lease_owner=run.owner)
+    """The request, if it is still ours: our lease, and still active (not canceled or failed
+    meanwhile by someone else — then the saga stops before its next remote call)."""
+    return SignatureRequest.objects.filter(
+        ACTIVE, pk=run.request.pk, dispatch_lease_owner=run.owner
+    )
 
 
 def _guard(run: _Run) -> None:
@@ -463,7 +484,7 @@ def _step_activate(run: _Run, look: bool) -> None:
         if envelope.status != EnvelopeStatus.DRAFT:
             _activated(run)
             return
-    if request.dispatch_attempts > 1:
+    if run.resumed:
         _strays_remove(run)
     _guard(run)
     kill_point("activate:before_call")
@@ -611,12 +632,12 @@ def _retry_or_fail(run: _Run, exc: Exception) -> str:
         (not exc.sent and exc.retry_after is not None) or exc.status == 429
     )
     if not local_wait and attempts >= settings.CHANCELA_DISPATCH_MAX_ATTEMPTS:
-        return _fail(
-            run,
-            f"a Clicksign continuou indisponível após {attempts} tentativas "
-            f"(último erro: {_describe(exc)})",
-            exc,
+        who = (
+            "a Clicksign continuou indisponível"
+            if isinstance(exc, ClicksignError)
+            else ("o envio continuou falhando")
         )
+        return _fail(run, f"{who} após {attempts} tentativas (último erro: {_describe(exc)})", exc)
     retry_after = exc.retry_after if isinstance(exc, ClicksignRetryableError) else None
     if local_wait:
         delay = (retry_after or 0.0) + random.uniform(0.1, 1.0)  # noqa: S311

@@ -325,6 +325,41 @@ def test_it_stops_before_its_next_call_when_its_lease_was_taken_over(
     assert [m for m, _ in api_calls(clicksign_emulator)] == ["POST"]  # the envelope only
 
 
+def test_it_stops_before_its_next_call_when_the_request_was_canceled_meanwhile(
+    clicksign_emulator, emulated_config, monkeypatch
+):
+    from chancela.signing import dispatch
+
+    request = make_dispatchable_request(emulated_config, signers=1)
+    original = dispatch._step_documents
+
+    def cancel_then_continue(run, look):
+        SignatureRequest.objects.filter(pk=run.request.pk).update(status=RequestStatus.CANCELED)
+        original(run, look)
+
+    monkeypatch.setitem(dispatch.STEP_RUNNERS, "documents", cancel_then_continue)
+
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "lost"
+    assert [m for m, _ in api_calls(clicksign_emulator)] == ["POST"]  # the envelope only
+    request.refresh_from_db()
+    assert request.status == RequestStatus.CANCELED
+
+
+def test_it_looks_up_after_a_reopen_even_with_its_attempts_reset(
+    clicksign_emulator, emulated_config
+):
+    request = make_dispatchable_request(emulated_config, signers=1)
+    clicksign_emulator.control.add_fault(
+        kind="commit_then_drop", method="POST", path=STEP_CALLS["signer"][1]
+    )
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "retry"
+    # Staff reopen the request and the attempt count starts again.
+    SignatureRequest.objects.filter(pk=request.pk).update(dispatch_attempts=0)
+
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "done"
+    assert_exactly_one_envelope(clicksign_emulator, request)
+
+
 def test_it_is_registered_as_a_periodic_job():
     from chancela.core.periodic import PERIODIC_JOBS
 
