@@ -360,12 +360,15 @@ def test_it_looks_up_after_a_reopen_even_with_its_attempts_reset(
     assert_exactly_one_envelope(clicksign_emulator, request)
 
 
-def test_it_is_registered_as_a_periodic_job():
+def test_it_is_registered_as_a_periodic_job_the_scheduler_can_enqueue():
     from chancela.core.periodic import PERIODIC_JOBS
+    from chancela.core.scheduler import periodic_job_enqueue_if_idle
 
-    assert "chancela.signing.tasks.sweep_stalled_dispatches" in [
-        job.task_path for job in PERIODIC_JOBS
-    ]
+    [job] = [j for j in PERIODIC_JOBS if j.task_path.endswith(".sweep_stalled_dispatches")]
+    assert job.task_path == "chancela.signing.tasks.sweep_stalled_dispatches"
+
+    assert periodic_job_enqueue_if_idle(job) is True
+    assert DBTaskResult.objects.filter(task_path=job.task_path).count() == 1
 
 
 def _dispatch_jobs(request: SignatureRequest, status: str = TaskResultStatus.READY) -> int:
