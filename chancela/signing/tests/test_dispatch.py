@@ -259,6 +259,20 @@ def test_it_reschedules_a_retry_no_sooner_than_clicksigns_reset(
     assert job.run_after == request.dispatch_next_attempt_at
 
 
+def test_it_retries_when_clicksign_cannot_be_reached(emulated_config, settings):
+    from chancela.testing.processes import free_port
+
+    settings.CLICKSIGN_URLS = {"sandbox": f"http://127.0.0.1:{free_port()}", "production": ""}
+    request = make_dispatchable_request(emulated_config, signers=1)
+
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "retry"
+
+    request.refresh_from_db()
+    assert request.dispatch_attempts == 1
+    assert "Não foi possível conectar à Clicksign" in request.last_error
+    assert request.dispatch_next_attempt_at > timezone.now() + timedelta(seconds=10)
+
+
 def test_it_backs_off_exponentially_with_jitter_up_to_the_cap(settings):
     settings.CHANCELA_DISPATCH_BACKOFF_BASE_SECONDS = 10
     settings.CHANCELA_DISPATCH_BACKOFF_CAP_SECONDS = 100
