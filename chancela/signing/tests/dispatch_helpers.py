@@ -108,9 +108,12 @@ def envelopes_of(emulator: EmulatorHandle, request: SignatureRequest) -> list[di
     ]
 
 
-def assert_exactly_one_envelope(emulator: EmulatorHandle, request: SignatureRequest) -> None:
+def assert_exactly_one_envelope(
+    emulator: EmulatorHandle, request: SignatureRequest, *, strays_deleted: int = 0
+) -> None:
     """One active envelope for the request, each document / signer / requirement once, one
-    activation — and our rows point at exactly those."""
+    activation — and our rows point at exactly those. Unless told otherwise, the look-ups
+    adopted everything: nothing was deleted."""
     request.refresh_from_db()
     envelopes = envelopes_of(emulator, request)
     assert len(envelopes) == 1, [e["id"] for e in envelopes]
@@ -137,3 +140,5 @@ def assert_exactly_one_envelope(emulator: EmulatorHandle, request: SignatureRequ
     )
     assert len(envelope["requirements"]) == len(requirements)
     assert request.status == RequestStatus.AWAITING_SIGNATURES
+    deleted = [r for r in emulator.control.requests() if r["method"] == "DELETE"]
+    assert len(deleted) == strays_deleted, deleted

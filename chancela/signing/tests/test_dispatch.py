@@ -16,6 +16,7 @@ from chancela.signing.dispatch import (
     STEP_DONE,
     backoff_seconds,
     dispatches_sweep,
+    envelope_name,
     signature_request_dispatch,
 )
 from chancela.signing.models import DocumentStatus, RequestStatus, SignatureRequest
@@ -27,6 +28,7 @@ from chancela.signing.tests.dispatch_helpers import (
     envelopes_of,
     make_dispatchable_request,
 )
+from chancela.testing.factories import make_pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -271,6 +273,30 @@ def test_it_retries_when_clicksign_cannot_be_reached(emulated_config, settings):
     assert request.dispatch_attempts == 1
     assert "Não foi possível conectar à Clicksign" in request.last_error
     assert request.dispatch_next_attempt_at > timezone.now() + timedelta(seconds=10)
+
+
+def test_it_deletes_what_late_writes_left_in_the_draft_before_activating(
+    clicksign_emulator, emulated_config, clicksign_client
+):
+    request = make_dispatchable_request(emulated_config, signers=1)
+    clicksign_emulator.control.add_fault(
+        kind="status", status=503, method="PATCH", path=STEP_CALLS["activate"][1], body={}
+    )
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "retry"
+    request.refresh_from_db()
+    # Writes of earlier attempts that Clicksign processed only after our look-ups had missed
+    # them: a second envelope with our name, a document and a signer that are not ours.
+    clicksign_client.envelope_create(name=envelope_name(request))
+    clicksign_client.document_create(
+        request.clicksign_envelope_id, filename="contrato.pdf", content=make_pdf_bytes()
+    )
+    clicksign_client.signer_create(
+        request.clicksign_envelope_id, name="Signatária Atrasada", email="atrasada@example.com"
+    )
+
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "done"
+
+    assert_exactly_one_envelope(clicksign_emulator, request, strays_deleted=3)
 
 
 def test_it_backs_off_exponentially_with_jitter_up_to_the_cap(settings):
