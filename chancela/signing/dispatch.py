@@ -430,17 +430,7 @@ def _step_requirements(run: _Run, look: bool) -> None:
         for r in missing
     }
     if look:
-        found: dict[int, str] = {}
-        for item in _all_pages(lambda page: run.client.requirements_list(envelope_id, page=page)):
-            value = item.role if item.action == RequirementAction.QUALIFICATION else item.auth
-            key = _requirement_key(
-                item.document_id or "", item.signer_id or "", item.action, value or ""
-            )
-            row = keyed.pop(key, None)
-            if row is not None:
-                found[row.pk] = item.id
-        if found:
-            _requirements_record(run, found)
+        _requirements_adopt(run, keyed)
     if not keyed:
         return
     specs: list[RequirementSpec] = []
@@ -451,7 +441,17 @@ def _step_requirements(run: _Run, look: bool) -> None:
             specs.append(Authentication(document_id=document_id, signer_id=signer_id, auth=value))
     _guard(run)
     kill_point("requirements:before_call")
-    created = run.client.requirements_bulk(envelope_id, add=specs)
+    try:
+        created = run.client.requirements_bulk(envelope_id, add=specs)
+    except ClicksignPermanentError:
+        # Resumed: an earlier attempt's bulk, processed late (after our look-up), may be why
+        # Clicksign refuses ("já está em uso"). Look once more; adopt if it is all there.
+        if not run.resumed:
+            raise
+        _requirements_adopt(run, keyed)
+        if keyed:
+            raise
+        return
     kill_point("requirements:after_call")
     recorded: dict[int, str] = {}
     for item in created:
@@ -468,6 +468,22 @@ def _step_requirements(run: _Run, look: bool) -> None:
         raise ClicksignRetryableError(
             "A Clicksign não confirmou todos os requisitos de assinatura.", outcome_unknown=True
         )
+
+
+def _requirements_adopt(run: _Run, keyed: dict[tuple, SignerRequirement]) -> None:
+    """Record the ids of the requirements Clicksign already has; remove them from ``keyed``."""
+    envelope_id = run.request.clicksign_envelope_id
+    found: dict[int, str] = {}
+    for item in _all_pages(lambda page: run.client.requirements_list(envelope_id, page=page)):
+        value = item.role if item.action == RequirementAction.QUALIFICATION else item.auth
+        key = _requirement_key(
+            item.document_id or "", item.signer_id or "", item.action, value or ""
+        )
+        row = keyed.pop(key, None)
+        if row is not None:
+            found[row.pk] = item.id
+    if found:
+        _requirements_record(run, found)
 
 
 def _requirements_record(run: _Run, ids: dict[int, str]) -> None:

@@ -299,6 +299,32 @@ def test_it_deletes_what_late_writes_left_in_the_draft_before_activating(
     assert_exactly_one_envelope(clicksign_emulator, request, strays_deleted=3)
 
 
+def test_it_adopts_requirements_a_late_bulk_created_after_its_look_up_missed_them(
+    clicksign_emulator, emulated_config
+):
+    request = make_dispatchable_request(emulated_config, signers=2)
+    # The bulk is processed but its answer is lost ...
+    clicksign_emulator.control.add_fault(
+        kind="commit_then_drop", method="POST", path=STEP_CALLS["requirements"][1]
+    )
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "retry"
+    # ... and when the next attempt looks, Clicksign does not list them yet (processed late).
+    clicksign_emulator.control.add_fault(
+        kind="status",
+        status=200,
+        method="GET",
+        path=r"/requirements$",
+        body={"data": [], "meta": {"record_count": 0}, "links": {}},
+    )
+
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "done"
+
+    # The re-sent bulk was refused as a duplicate; a second look found them all.
+    bulks = clicksign_emulator.control.requests(method="POST", path=STEP_CALLS["requirements"][1])
+    assert [b["status"] for b in bulks][-1] == 422
+    assert_exactly_one_envelope(clicksign_emulator, request)
+
+
 def test_it_backs_off_exponentially_with_jitter_up_to_the_cap(settings):
     settings.CHANCELA_DISPATCH_BACKOFF_BASE_SECONDS = 10
     settings.CHANCELA_DISPATCH_BACKOFF_CAP_SECONDS = 100
