@@ -60,7 +60,6 @@ from chancela.clicksign.types import (
 )
 from chancela.core.http import Timeouts
 from chancela.core.killpoints import kill_point
-from chancela.esign.models import SignatureConfig
 from chancela.signing.models import (
     Document,
     DocumentStatus,
@@ -183,10 +182,6 @@ def signature_request_dispatch(*, request_id: str) -> str:
     except ClicksignRetryableError as exc:
         return _retry_or_fail(run, exc)
     except ClicksignCredentialError as exc:
-        # The configuration screen shows the problem too (as "Testar conexão" would).
-        SignatureConfig.objects.filter(pk=request.config_id).update(
-            last_connection_status=str(exc.kind)
-        )
         reason = CREDENTIAL_REASONS.get(exc.kind, exc.detail)
         return _fail(run, f"{reason}. Corrija a configuração “{request.config.name}”.", exc)
     except ClicksignPermanentError as exc:
