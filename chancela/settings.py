@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "chancela.signing",
     "chancela.notifications",
     "chancela.api",
+    "chancela.batches",
     "chancela.web",
 ]
 

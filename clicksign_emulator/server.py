@@ -276,8 +276,8 @@ class EmulatorServer:
             except Exception as exc:  # noqa: BLE001 - report, do not kill the thread
                 logger.exception("control API error")
                 response = Response.control(500, {"error": "internal", "message": str(exc)})
-            handler.write_response(response)
             self._after_request()
+            handler.write_response(response)
             return
         emu.tick()
         query = urlencode(
@@ -300,6 +300,9 @@ class EmulatorServer:
                     self._stopping.wait(rule.delay_seconds)
                 response = self._route(request, entry)
             entry.status = response.status
+            # Queue the webhooks this request caused before answering it, so a client that
+            # flushes deliveries right after the response always finds them.
+            self._after_request()
             if rule is not None and rule.kind == "commit_then_drop":
                 handler.drop()
                 return
