@@ -18,7 +18,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("CHANCELA_DATA_DIR", str(BASE_DIR / "data")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-load_dotenv(BASE_DIR / ".env")
+# The test settings turn this off: a developer's local `.env` (emulator URLs, keys) must not
+# change what the suite sees.
+if not env_bool("CHANCELA_IGNORE_DOTENV", False):
+    load_dotenv(BASE_DIR / ".env")
 
 DEBUG = env_bool("CHANCELA_DEBUG", False)
 
