@@ -53,7 +53,9 @@ class Setup:
             self.document_type,
             signers=[make_signer_input() for _ in range(signers)],
             documents=[
-                DocumentInput(filename=f"contrato-{i + 1}.pdf", content=make_pdf_bytes())
+                DocumentInput(
+                    filename=f"contrato-{i + 1}.pdf", content=make_pdf_bytes(text=f"Contrato {i}")
+                )
                 for i in range(documents)
             ],
         )
