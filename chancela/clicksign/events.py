@@ -28,22 +28,23 @@ def expected_signature(raw_body: bytes, secret: str) -> str:
 
 
 def verify_signature(raw_body: bytes, header: str, secrets: list[str]) -> bool:
-    """True when ``header`` is the HMAC of the exact ``raw_body`` under one of ``secrets``.
+    """True when ``header`` is exactly the HMAC of the exact ``raw_body`` under one of ``secrets``.
 
     Verify the raw bytes before parsing them. Pass the current secret and, during the grace
-    period after a rotation, the previous one. Every secret is compared, in constant time, so
-    the answer takes as long whichever secret (if any) matches.
+    period after a rotation, the previous one. Clicksign sends ``sha256=`` and lowercase hex;
+    anything else (uppercase hex, another prefix) is not what Clicksign sends and is refused
+    (surrounding spaces are tolerated). Every secret is compared, in constant time, so the
+    answer takes as long whichever secret (if any) matches.
     """
-    value = (header or "").strip()
-    if not value.lower().startswith(_PREFIX):
+    received = (header or "").strip().encode("utf-8", "replace")
+    if not received.startswith(_PREFIX.encode()):
         return False
-    received = value[len(_PREFIX) :].strip().lower().encode("utf-8", "replace")
     matched = False
     for secret in secrets:
         if not secret:
             continue
-        expected = expected_signature(raw_body, secret)[len(_PREFIX) :]
-        matched |= hmac.compare_digest(expected.encode("ascii"), received)
+        expected = expected_signature(raw_body, secret).encode("ascii")
+        matched |= hmac.compare_digest(expected, received)
     return matched
 
 
