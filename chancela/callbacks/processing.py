@@ -236,10 +236,15 @@ def _apply(document: Document, event: DocumentEvent, remote_status: str) -> None
         signer = _signer(request_id, event)
         data = event.data.get("signer") if isinstance(event.data, dict) else None
         auths = [str(a) for a in (data.get("auths") or [])] if isinstance(data, dict) else []
-        if signer is not None and signer.status == SignerStatus.PENDING:
-            Signer.objects.filter(pk=signer.pk).update(
+        if signer is not None:
+            # One `sign` per document: the signer has signed once every document is, so
+            # signed_at is the latest of them (whatever order the events come in).
+            Signer.objects.filter(pk=signer.pk, status=SignerStatus.PENDING).update(
                 status=SignerStatus.SIGNED, signed_at=when, signed_auths=auths
             )
+            Signer.objects.filter(
+                pk=signer.pk, status=SignerStatus.SIGNED, signed_at__lt=when
+            ).update(signed_at=when)
         labels = ", ".join(AUTH_LABELS.get(a, a) for a in auths) or "não informada"
         line(
             f"{_signer_name(signer, event)} assinou {document.filename} (autenticação: {labels}).",
@@ -255,10 +260,16 @@ def _apply(document: Document, event: DocumentEvent, remote_status: str) -> None
         reason_text = "; ".join(reasons) or "sem motivo informado"
         if comment:
             reason_text += f" — “{comment}”"
-        if signer is not None and signer.status == SignerStatus.PENDING:
-            Signer.objects.filter(pk=signer.pk).update(
+        if signer is not None:
+            # The earliest refusal counts (one per document, in any order).
+            Signer.objects.filter(pk=signer.pk).exclude(status=SignerStatus.REFUSED).filter(
+                status=SignerStatus.PENDING
+            ).update(
                 status=SignerStatus.REFUSED, refused_at=when, refusal_reason=reason_text[:2000]
             )
+            Signer.objects.filter(
+                pk=signer.pk, status=SignerStatus.REFUSED, refused_at__gt=when
+            ).update(refused_at=when, refusal_reason=reason_text[:2000])
         message = f"{_signer_name(signer, event)} recusou {document.filename}: {reason_text}"
         moved = request_status_set(
             request_id=request_id,
