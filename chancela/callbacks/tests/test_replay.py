@@ -128,7 +128,7 @@ def test_it_ends_in_the_in_order_state_whatever_the_delivery_order(cb, client, m
     for item in shuffled(retries, seed=5):
         assert deliver(client, item) == 200
 
-    crashing = set(rng.sample(list(InboundCallback.objects.values_list("pk", flat=True)), 
+    crashing = set(rng.sample(list(InboundCallback.objects.values_list("pk", flat=True)),
                               InboundCallback.objects.count() // 20))  # fmt: skip
     crashed: set[int] = set()
     real_apply = processing.document_events_apply
