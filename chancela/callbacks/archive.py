@@ -20,7 +20,11 @@ from django.utils import timezone
 
 from chancela.callbacks.processing import CLICKSIGN, request_finish_if_archived
 from chancela.clicksign.client import S3_HOST, client_for_config
-from chancela.clicksign.errors import ClicksignError, ClicksignRetryableError
+from chancela.clicksign.errors import (
+    ClicksignError,
+    ClicksignPermanentError,
+    ClicksignRetryableError,
+)
 from chancela.signing.models import Document, SignatureRequest
 from chancela.signing.transitions import request_event_add
 
@@ -88,8 +92,11 @@ def document_signed_file_archive(*, document_public_id: str, attempt: int = 1) -
             downloaded = client.download(url, max_bytes=settings.CHANCELA_SIGNED_FILE_MAX_BYTES)
     except ClicksignRetryableError as exc:
         return _retry(document, attempt, str(exc), at_least=exc.retry_after or 0.0)
-    except ClicksignError as exc:
-        # An expired link answers 403: a fresh read on the next attempt fixes it.
+    except ClicksignPermanentError as exc:
+        if exc.status == 403:  # an expired link: a fresh read on the next attempt fixes it
+            return _retry(document, attempt, str(exc))
+        return _fail(document, f"PDF assinado não arquivado: {exc}")
+    except ClicksignError as exc:  # credentials: may be fixed by staff meanwhile
         return _retry(document, attempt, str(exc))
     if not _pdf_ok(downloaded.content):
         return _fail(document, "O arquivo assinado recebido não é um PDF válido.")

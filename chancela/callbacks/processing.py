@@ -155,6 +155,15 @@ def callback_reprocess(*, callback: InboundCallback) -> None:
             state=CallbackState.RECEIVED, attempts=0, next_attempt_at=None, last_error=""
         )
         process_callback.enqueue(str(callback.pk))
+        # A signed file whose archiving gave up is tried again too.
+        if callback.event_name == "document_closed" and callback.request_id:
+            for document in Document.objects.filter(
+                request_id=callback.request_id,
+                clicksign_document_id=callback.document_key,
+                status=DocumentStatus.CLOSED,
+                signed_sha256="",
+            ):
+                _archive_enqueue(document)
 
 
 def callbacks_prune(*, now: Any = None) -> int:
