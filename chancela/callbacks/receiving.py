@@ -12,6 +12,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -31,6 +32,8 @@ from chancela.esign.models import SignatureConfig
 from chancela.signing.models import Document
 
 logger = logging.getLogger(__name__)
+
+STAMP_EVERY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,11 @@ def _store(
                 SignatureConfig.objects.filter(pk=config.pk, clicksign_account_key="").update(
                     clicksign_account_key=payload.account_key
                 )
-            SignatureConfig.objects.filter(pk=config.pk).update(last_callback_at=now)
+            # At most once a minute: every callback writing the configuration's row would
+            # serialise concurrent deliveries on its lock.
+            SignatureConfig.objects.filter(pk=config.pk).filter(
+                Q(last_callback_at__isnull=True) | Q(last_callback_at__lt=now - STAMP_EVERY)
+            ).update(last_callback_at=now)
             try:
                 with transaction.atomic():
                     callback = InboundCallback.objects.create(
