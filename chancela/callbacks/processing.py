@@ -77,7 +77,7 @@ class UnknownDocument(Exception):
 
 def callback_process(*, callback_id: int) -> str:
     """Process one stored callback; returns its new state. Safe to run twice."""
-    callback = InboundCallback.objects.filter(pk=callback_id).first()
+    callback = InboundCallback.objects.select_related("config").filter(pk=callback_id).first()
     if callback is None or callback.state in (CallbackState.PROCESSED, CallbackState.IGNORED):
         return callback.state if callback else ""
     InboundCallback.objects.filter(pk=callback.pk).update(attempts=callback.attempts + 1)
@@ -89,7 +89,13 @@ def callback_process(*, callback_id: int) -> str:
     if payload.event.name not in KNOWN_EVENTS:
         return _callback_end(callback, CallbackState.IGNORED, "")
     document = document_for_key(payload.document_key, payload.metadata)
-    if document is None or document.request.config_id != callback.config_id:
+    if document is not None and not _same_account(document, callback):
+        return _callback_end(
+            callback,
+            CallbackState.FAILED,
+            "O documento pertence a uma configuração de outra conta Clicksign.",
+        )
+    if document is None:
         if attempts >= settings.CHANCELA_CALLBACK_PARK_MAX_ATTEMPTS:
             logger.error(
                 "clicksign callback for an unknown document gave up",
@@ -111,8 +117,22 @@ def callback_process(*, callback_id: int) -> str:
     if not any(event_dedupe_key(e, payload.document_key) == callback.event_key for e in history):
         history = [*history, payload.event]
     document_events_apply(document=document, events=history, remote_status=payload.document_status)
-    InboundCallback.objects.filter(pk=callback.pk).update(request=document.request)
+    # The callback is about this request: it shows to the request's unit from now on.
+    InboundCallback.objects.filter(pk=callback.pk).update(
+        request=document.request, unit_id=document.request.unit_id
+    )
     return _callback_end(callback, CallbackState.PROCESSED, "")
+
+
+def _same_account(document: Document, callback: InboundCallback) -> bool:
+    """The callback came through the request's configuration, or through another configuration
+    of the same Clicksign account (webhooks are per account: each registered URL gets all)."""
+    config = document.request.config
+    if config.pk == callback.config_id:
+        return True
+    return bool(config.clicksign_account_key) and (
+        config.clicksign_account_key == callback.config.clicksign_account_key
+    )
 
 
 def _callback_end(callback: InboundCallback, state: str, error: str) -> str:

@@ -223,3 +223,25 @@ def test_it_heals_a_lost_delivery_from_a_later_one(cb, client: Client):
     request.refresh_from_db()
     assert request.status == RequestStatus.SIGNED
     assert request.signers.get().status == SignerStatus.SIGNED
+
+
+def test_it_applies_a_callback_received_through_another_configuration_of_the_account(
+    cb, client: Client
+):
+    from chancela.esign.models import SignatureConfig
+    from chancela.testing.factories import make_config, make_unit
+
+    other = make_config(make_unit(), webhook_secret="d" * 32)
+    SignatureConfig.objects.filter(pk__in=[cb.config.pk, other.pk]).update(
+        clicksign_account_key=cb.emulator.account_key
+    )
+    request = cb.send()
+    cb.emulator.control.sign(request.signers.get().clicksign_signer_id)
+    for received in cb.deliveries():
+        headers = {**received.headers, "content-hmac": webhook_signature("d" * 32, received.body)}
+        path = f"/callbackclicksign/{other.public_id}"
+        assert deliver(client, ReceivedRequest(path, headers, received.body)) == 200
+    run_jobs()
+    request.refresh_from_db()
+    assert request.status == RequestStatus.SIGNED
+    assert set(InboundCallback.objects.values_list("unit", flat=True)) == {request.unit_id}
