@@ -108,12 +108,14 @@ def endpoint_throughput(base: str, config, tmp: Path) -> str:  # noqa: ANN001
     assert not errors and stored == CALLBACKS, (errors[:5], stored)
     return (
         f"endpoint: {CALLBACKS} verified callbacks stored in {elapsed:.1f} s by {CLIENTS} "
-        f"clients = {CALLBACKS / elapsed:.0f}/s; latency p50 {statistics.median(latencies):.1f} ms, "
-        f"p99 {_percentile(latencies, 0.99):.1f} ms"
+        f"clients = {CALLBACKS / elapsed:.0f}/s; latency p50 "
+        f"{statistics.median(latencies):.1f} ms, p99 {_percentile(latencies, 0.99):.1f} ms"
     )
 
 
 def closed_to_archived(base: str, config, server, tmp: Path) -> str:  # noqa: ANN001
+    from django_tasks_db.models import DBTaskResult
+
     from chancela.callbacks.models import InboundCallback
     from chancela.callbacks.tests.standin import dispatch_standin
     from chancela.clicksign.client import client_for_config
@@ -126,7 +128,6 @@ def closed_to_archived(base: str, config, server, tmp: Path) -> str:  # noqa: AN
         web_process,
         worker_process,
     )
-    from django_tasks_db.models import DBTaskResult
 
     document_type = make_document_type(config)
     control = server.control()
@@ -195,8 +196,9 @@ def main() -> None:
             config.refresh_from_db()
             lines = [f"{connection.vendor} ({name}), {os.cpu_count()} CPUs"]
             lines.append(endpoint_throughput(base, config, tmp))
-            from chancela.callbacks.models import InboundCallback
             from django_tasks_db.models import DBTaskResult
+
+            from chancela.callbacks.models import InboundCallback
 
             InboundCallback.objects.all().delete()
             DBTaskResult.objects.all().delete()

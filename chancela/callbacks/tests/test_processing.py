@@ -139,6 +139,11 @@ def test_it_shows_an_authentication_failure_on_the_request(cb, client: Client):
     run_jobs()
     line = request.events.get(kind="facematch_refused")
     assert signer.name in line.message and "biometria facial" in line.message
+    from chancela.testing.factories import make_user
+
+    client.force_login(make_user(units=[request.unit], perms=["signing.send_documents"]))
+    page = client.get(f"/solicitacoes/{request.public_id}/").content.decode()
+    assert "teve a biometria facial recusada" in page
 
 
 def test_it_stores_and_ignores_an_unknown_event(cb, client: Client):
