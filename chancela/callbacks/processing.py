@@ -66,6 +66,9 @@ AUTH_FAILURES = {
     "identity_biometrics_refused": "teve a biometria (base ampliada) recusada ou inconclusiva",
 }
 PARK_BACKOFF_SECONDS = 30
+# A stored callback whose job has not finished after this long (its worker died) is enqueued
+# again by the sweeper.
+RECHECK_AFTER = timedelta(minutes=10)
 
 
 class UnknownDocument(Exception):
@@ -148,21 +151,18 @@ def callbacks_retry_due(*, now: Any = None) -> int:
     from chancela.callbacks.tasks import process_callback
 
     now = now or timezone.now()
-    stale = now - timedelta(minutes=2)
     due = list(
         InboundCallback.objects.filter(
-            state=CallbackState.PARKED, next_attempt_at__lte=now
-        ).values_list("pk", flat=True)[:500]
-    ) + list(
-        InboundCallback.objects.filter(
-            state=CallbackState.RECEIVED, received_at__lte=stale
-        ).values_list("pk", flat=True)[:500]
+            state__in=[CallbackState.PARKED, CallbackState.RECEIVED], next_attempt_at__lte=now
+        ).values_list("pk", "state")[:1000]
     )
-    for pk in due:
-        InboundCallback.objects.filter(pk=pk, state=CallbackState.PARKED).update(
-            next_attempt_at=None
-        )
-        process_callback.enqueue(str(pk))
+    for pk, state in due:
+        with transaction.atomic():
+            # A received callback is looked at again only if still unprocessed much later.
+            InboundCallback.objects.filter(pk=pk).update(
+                next_attempt_at=now + RECHECK_AFTER if state == CallbackState.RECEIVED else None
+            )
+            process_callback.enqueue(str(pk))
     return len(due)
 
 
@@ -172,7 +172,10 @@ def callback_reprocess(*, callback: InboundCallback) -> None:
 
     with transaction.atomic():
         InboundCallback.objects.filter(pk=callback.pk).update(
-            state=CallbackState.RECEIVED, attempts=0, next_attempt_at=None, last_error=""
+            state=CallbackState.RECEIVED,
+            attempts=0,
+            next_attempt_at=timezone.now() + RECHECK_AFTER,
+            last_error="",
         )
         process_callback.enqueue(str(callback.pk))
         # A signed file whose archiving gave up is tried again too.

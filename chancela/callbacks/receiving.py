@@ -212,6 +212,7 @@ def callback_receive(
 def _store(
     *, config: SignatureConfig, raw_body: bytes, payload_event_key: str, payload: Any
 ) -> ReceiveResult:
+    from chancela.callbacks.processing import RECHECK_AFTER
     from chancela.callbacks.tasks import process_callback
 
     body_sha256 = hashlib.sha256(raw_body).hexdigest()
@@ -240,6 +241,7 @@ def _store(
                         event_name=payload.event.name[:80],
                         document_key=payload.document_key[:64],
                         occurred_at=payload.event.created,
+                        next_attempt_at=now + RECHECK_AFTER,
                     )
             except IntegrityError:
                 InboundCallback.objects.filter(
