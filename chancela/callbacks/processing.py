@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -104,11 +105,13 @@ def callback_process(*, callback_id: int) -> str:
                 "clicksign callback for an unknown document gave up",
                 extra={"callback": callback.pk, "attempts": attempts},
             )
-            return _callback_end(
+            state = _callback_end(
                 callback,
                 CallbackState.FAILED,
                 "Documento desconhecido na Clicksign depois de todas as tentativas.",
             )
+            _report_unresolved(callback, attempts)
+            return state
         delay = PARK_BACKOFF_SECONDS * 2 ** (attempts - 1)
         InboundCallback.objects.filter(pk=callback.pk).update(
             state=CallbackState.PARKED,
@@ -125,6 +128,27 @@ def callback_process(*, callback_id: int) -> str:
         request=document.request, unit_id=document.request.unit_id
     )
     return _callback_end(callback, CallbackState.PROCESSED, "")
+
+
+def _report_unresolved(callback: InboundCallback, attempts: int) -> None:
+    """Tell the configuration's notification address (the seed's error e-mail) that a callback
+    could not be tied to any request."""
+    config = callback.config
+    monitor = f"{settings.PUBLIC_URL}/callbacks/?situacao=failed"
+    received = timezone.localtime(callback.received_at).strftime("%d/%m/%Y %H:%M")
+    send_mail(
+        subject=f"[Chancela] Retorno da Clicksign sem solicitação: {config.name}"[:200],
+        message=(
+            f"A Clicksign enviou o evento “{callback.event_name}” do documento "
+            f"{callback.document_key or '(sem identificador)'} para a configuração "
+            f"“{config.name}”, recebido em {received}.\n"
+            f"Depois de {attempts} tentativas, nenhuma solicitação do Chancela corresponde a ele.\n"
+            f"Veja e reprocesse em: {monitor}\n"
+        ),
+        from_email=None,
+        recipient_list=[config.notification_email],
+        fail_silently=True,
+    )
 
 
 def _same_account(document: Document, callback: InboundCallback) -> bool:

@@ -200,6 +200,11 @@ def test_it_reports_a_callback_parked_for_too_long(cb, client: Client, settings)
     run_jobs()
     callback = InboundCallback.objects.get()
     assert callback.state == CallbackState.FAILED and "desconhecido" in callback.last_error
+    from django.core import mail
+
+    assert [m.to for m in mail.outbox] == [[cb.config.notification_email]]
+    assert "Retorno da Clicksign sem solicitação" in mail.outbox[0].subject
+    assert "/callbacks/?situacao=failed" in mail.outbox[0].body
 
 
 def test_it_applies_duplicates_once(cb, client: Client):
