@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "chancela.notifications",
     "chancela.callbacks",
     "chancela.api",
+    "chancela.batches",
     "chancela.web",
 ]
 

@@ -18,5 +18,6 @@ urlpatterns = [
     path("", include("chancela.api.urls")),
     path("", include("chancela.signing.urls")),
     path("", include("chancela.callbacks.urls")),
+    path("", include("chancela.batches.urls")),
     path("", include("chancela.web.urls")),
 ]

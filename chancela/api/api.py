@@ -62,6 +62,7 @@ STATUS_BY_CODE = {
     "unit_not_found": 404,
     "document_type_not_found": 404,
     "request_not_found": 404,
+    "batch_not_found": 404,
     "document_not_found": 404,
     "signed_not_available": 404,
     "external_id_conflict": 409,
@@ -395,3 +396,9 @@ def download_signed_document(
     response["X-Chancela-SHA256"] = document.signed_sha256
     _mark_sandbox(response, signature_request)
     return response
+
+
+# The batch endpoints (``/api/v1/batches``) live in their own module; it imports helpers above.
+from chancela.api.batches import router as batches_router  # noqa: E402
+
+api.add_router("/batches", batches_router)

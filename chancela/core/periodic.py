@@ -22,4 +22,5 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("chancela.callbacks.tasks.retry_due_callbacks", 30),
     PeriodicJob("chancela.callbacks.tasks.reconcile_requests", 60),
     PeriodicJob("chancela.callbacks.tasks.prune_callbacks", 3600),
+    PeriodicJob("chancela.batches.tasks.resume_stalled_batches", 60),
 ]

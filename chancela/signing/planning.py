@@ -450,6 +450,26 @@ def _refuse_duplicates(signers: list[PlannedSigner]) -> None:
             cpfs[signer.cpf] = signer
 
 
+@dataclass(frozen=True)
+class PlanContext:
+    """What every plan of one (unit, document type) shares: its configuration, fixed signers.
+
+    Computed once by ``signature_request_plan_context`` when many plans are made in a row (the
+    pre-flight of a batch); ``signature_request_plan`` computes it itself otherwise.
+    """
+
+    unit_id: int
+    document_type_id: int
+    config: SignatureConfig
+    fixed_signers: tuple[PlannedSigner, ...]
+
+
+def signature_request_plan_context(*, unit: Unit, document_type: DocumentType) -> PlanContext:
+    config = signature_request_check_context(unit=unit, document_type=document_type)
+    fixed = _fixed_signers(unit=unit, document_type=document_type, config=config)
+    return PlanContext(unit.pk, document_type.pk, config, tuple(fixed))
+
+
 def signature_request_plan(
     *,
     unit: Unit,
@@ -459,14 +479,22 @@ def signature_request_plan(
     guardians: Sequence[GuardianInput] = (),
     capacity_override: CapacityOverride | None = None,
     on: date | None = None,
+    context: PlanContext | None = None,
 ) -> RequestPlan:
     """Who signs, in which group, with which qualification and authentications. No writes.
 
     Give either ``signers`` (explicit list) or ``student`` (+ ``guardians``, optional
     ``capacity_override``), whose signers follow legal capacity on ``on`` (default: today in
     the institution's time zone). The document type's fixed signers are added for the unit.
+    ``context`` (from ``signature_request_plan_context`` for the same unit and type) spares
+    the queries that every plan of a batch shares.
     """
-    config = signature_request_check_context(unit=unit, document_type=document_type)
+    if context is None or (context.unit_id, context.document_type_id) != (
+        unit.pk,
+        document_type.pk,
+    ):
+        context = signature_request_plan_context(unit=unit, document_type=document_type)
+    config = context.config
     on = on or timezone.localdate()
     if signers and student is not None:
         raise SigningError(
@@ -511,7 +539,7 @@ def signature_request_plan(
         if len(students) == 1:
             student_name, student_person = students[0].name, students[0].person
 
-    planned += _fixed_signers(unit=unit, document_type=document_type, config=config)
+    planned += context.fixed_signers
     if not planned:
         raise SigningError(
             "signers_required",

@@ -19,7 +19,7 @@ class MenuItem:
 MAIN_MENU: list[MenuItem] = [
     MenuItem("requests", "Documentos em assinatura", "web:request_list", "signing.send_documents"),
     MenuItem("send", "Enviar documento", "signing:request_create", "signing.send_documents"),
-    MenuItem("batches", "Envio em lote", "web:batch_list", "signing.send_documents"),
+    MenuItem("batches", "Envio em lote", "batches:batch_list", "signing.send_documents"),
     MenuItem("api_keys", "Chaves de API", "api_keys:list", "esign.manage_signature_config"),
     MenuItem(
         "callbacks", "Retornos da Clicksign", "callbacks:monitor", "esign.manage_signature_config"

@@ -537,11 +537,11 @@ def test_it_serves_a_valid_openapi_document_with_the_paths(client):
     schema = response.json()
     assert schema["openapi"].startswith("3.")
     paths = schema["paths"]
-    assert set(paths) == {
+    assert {
         "/api/v1/signature-requests",
         "/api/v1/signature-requests/{request_id}",
         "/api/v1/signature-requests/{request_id}/documents/{document_id}/signed",
-    }
+    } <= set(paths)
     assert set(paths["/api/v1/signature-requests"]) == {"get", "post"}
     assert "bearer" in str(schema["components"]["securitySchemes"]).lower()
     create = paths["/api/v1/signature-requests"]["post"]

@@ -1,0 +1,466 @@
+"""Batches: create (pre-flight), fix or exclude rows, start, and the background run.
+
+No HTTP happens here (the run only creates requests; their dispatch is the signing app's job).
+Files: each row's PDF is stored under ``batches/<unit id>/<batch public id>/<line>.pdf``
+outside any transaction; the rows are written in one transaction afterwards (on failure the
+stored files are deleted).
+
+Never twice: each row is created with a deterministic ``external_id`` (the row's own, or
+``lote-<batch public id>-<line>``). ``signature_request_create`` is idempotent per unit and
+``external_id``: a run restarted after a crash between creating a request and marking its row
+gets the same request back (``created=False``) and marks the row — and two runs racing on the
+same row meet the database constraint, whose loser also gets the winner's request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from chancela.batches.checks import duplicates_find, plan_context_for, row_inputs, row_problems
+from chancela.batches.columns import FIELD_KEYS
+from chancela.batches.errors import BatchError
+from chancela.batches.models import Batch, BatchRow, BatchStatus, RowState
+from chancela.batches.uploads import ZipPdf
+from chancela.core.errors import DomainError
+from chancela.core.pdf import PdfError, pdf_filename_clean, pdf_inspect
+from chancela.esign.models import DocumentType
+from chancela.institutions.models import Unit
+from chancela.signing.errors import SigningError
+from chancela.signing.inputs import DocumentInput
+from chancela.signing.planning import signature_request_check_context
+from chancela.signing.services import signature_request_create
+
+logger = logging.getLogger(__name__)
+
+STALLED_AFTER = timedelta(minutes=3)
+
+
+def _pdf_path(*, unit_id: int, batch_public_id: Any, line: int) -> str:
+    return f"batches/{unit_id}/{batch_public_id}/{line}.pdf"
+
+
+def _missing_pdf(code: str) -> dict[str, str]:
+    return {
+        "field": "pdf",
+        "code": "pdf_missing",
+        "message": f"Falta o PDF: o ZIP não tem o arquivo “{code or '?'}.pdf”.",
+    }
+
+
+def _store_pdf(path: str, filename: str, content: bytes) -> list[dict[str, str]]:
+    """Check the PDF and store it when acceptable; return its problems (empty when stored)."""
+    try:
+        pdf_inspect(content, filename=filename, field="pdf")
+    except PdfError as error:
+        return [{"field": "pdf", "code": error.code, "message": error.message}]
+    if default_storage.exists(path):
+        default_storage.delete(path)
+    default_storage.save(path, ContentFile(content))
+    return []
+
+
+def _clean_title(title: str, message: str) -> tuple[str, str]:
+    title = " ".join((title or "").split())
+    if not title:
+        raise BatchError(
+            "title_required",
+            "Informe o título (cada documento será “título — nome do aluno”).",
+            "title",
+        )
+    if len(title) > 150:
+        raise BatchError("title_too_long", "O título tem no máximo 150 caracteres.", "title")
+    message = (message or "").strip()
+    if len(message) > 3000:
+        raise BatchError("message_too_long", "A mensagem tem no máximo 3000 caracteres.", "message")
+    return title, message
+
+
+def batch_check_context(*, unit: Unit, document_type: DocumentType) -> None:
+    try:
+        signature_request_check_context(unit=unit, document_type=document_type)
+    except SigningError as error:
+        raise BatchError(error.code, error.message, error.field) from error
+
+
+@dataclass(frozen=True)
+class RowPdf:
+    filename: str
+    content: bytes
+
+
+def batch_create(
+    *,
+    unit: Unit,
+    document_type: DocumentType,
+    title: str,
+    rows: Sequence[tuple[int, dict[str, str]]],
+    zip_pdfs: Iterable[ZipPdf] = (),
+    row_pdfs: dict[int, RowPdf] | None = None,
+    message: str = "",
+    external_id: str = "",
+    csv_filename: str = "",
+    zip_filename: str = "",
+    notes: Sequence[str] = (),
+    created_by: Any = None,
+    api_key: Any = None,
+) -> Batch:
+    """Store a batch in conference (``draft``) with every row's problems (the pre-flight).
+
+    PDFs come either from the ZIP (``zip_pdfs``, matched to rows by student code) or per row
+    (``row_pdfs``, the API). ``notes`` (and PDFs matching no row) are kept on the batch.
+    """
+    title, message = _clean_title(title, message)
+    batch_check_context(unit=unit, document_type=document_type)
+    if not rows:
+        raise BatchError("rows_required", "O lote não tem nenhuma linha.", "rows")
+    today = timezone.localdate()
+    context = plan_context_for(unit=unit, document_type=document_type)
+    batch = Batch(
+        unit=unit,
+        document_type=document_type,
+        title=title,
+        message=message,
+        external_id=(external_id or "").strip()[:100],
+        csv_filename=(csv_filename or "")[:200],
+        zip_filename=(zip_filename or "")[:200],
+        created_by=created_by,
+        created_by_api_key=api_key,
+    )
+    built: list[BatchRow] = []
+    lines_by_code: dict[str, list[BatchRow]] = {}
+    for line, data in rows:
+        clean = {key: str(data.get(key) or "").strip()[:300] for key in FIELD_KEYS}
+        row = BatchRow(
+            unit=unit,
+            line=line,
+            data=clean,
+            problems=row_problems(
+                clean, unit=unit, document_type=document_type, today=today, context=context
+            ),
+        )
+        built.append(row)
+        lines_by_code.setdefault(clean["student_code"].lower(), []).append(row)
+    file_notes = list(notes)
+    written: list[str] = []
+    try:
+        pdf_problems: dict[int, list[dict[str, str]]] = {}
+        seen_codes: set[str] = set()
+        for pdf in zip_pdfs:
+            code = pdf.code.lower()
+            if code in seen_codes:
+                file_notes.append(f"“{pdf.filename}” repetido no ZIP: usado o primeiro.")
+                continue
+            seen_codes.add(code)
+            matches = lines_by_code.get(code) if code else None
+            if not matches:
+                file_notes.append(f"“{pdf.filename}” não corresponde a nenhuma linha da planilha.")
+                continue
+            for row in matches:
+                _attach_pdf(batch, row, pdf.filename, pdf.content, pdf_problems, written)
+        for line, row_pdf in (row_pdfs or {}).items():
+            target = next((r for r in built if r.line == line), None)
+            if target is not None:
+                _attach_pdf(batch, target, row_pdf.filename, row_pdf.content, pdf_problems, written)
+        for row in built:
+            if not row.pdf_filename:
+                row.problems = [*row.problems, _missing_pdf(row.data["student_code"])]
+            else:
+                row.problems = [*row.problems, *pdf_problems.get(row.line, [])]
+        duplicates = duplicates_find((row.line, row.data) for row in built)
+        for row in built:
+            row.duplicate_of = duplicates.get(row.line)
+        batch.file_notes = file_notes[:200]
+        with transaction.atomic():
+            batch.save()
+            for row in built:
+                row.batch = batch
+            BatchRow.objects.bulk_create(built, batch_size=500)
+    except IntegrityError:
+        _delete_files(written)
+        existing = Batch.objects.filter(unit=unit, external_id=batch.external_id).first()
+        if batch.external_id and existing is not None:
+            return existing
+        raise
+    except BaseException:
+        _delete_files(written)
+        raise
+    logger.info(
+        "batch created",
+        extra={"batch": str(batch.public_id), "unit": unit.pk, "rows": len(built)},
+    )
+    return batch
+
+
+def _attach_pdf(
+    batch: Batch,
+    row: BatchRow,
+    filename: str,
+    content: bytes,
+    pdf_problems: dict[int, list[dict[str, str]]],
+    written: list[str],
+) -> None:
+    path = _pdf_path(unit_id=row.unit_id, batch_public_id=batch.public_id, line=row.line)
+    problems = _store_pdf(path, pdf_filename_clean(filename), content)
+    row.pdf_filename = pdf_filename_clean(filename)
+    if problems:
+        pdf_problems[row.line] = problems
+    else:
+        row.pdf_path = path
+        written.append(path)
+
+
+def _delete_files(paths: Iterable[str]) -> None:
+    for path in paths:
+        try:
+            default_storage.delete(path)
+        except OSError:
+            logger.warning("could not delete a batch file", extra={"path": path})
+
+
+def batch_duplicates_refresh(*, batch: Batch) -> None:
+    """Recompute which included rows repeat an earlier one (after an edit or an exclusion)."""
+    rows = list(BatchRow.objects.filter(batch=batch).only("id", "line", "data", "excluded"))
+    duplicates = duplicates_find((r.line, r.data) for r in rows if not r.excluded)
+    changed = []
+    for row in rows:
+        value = None if row.excluded else duplicates.get(row.line)
+        if row.duplicate_of != value:
+            row.duplicate_of = value
+            changed.append(row)
+    BatchRow.objects.bulk_update(changed, ["duplicate_of"], batch_size=500)
+
+
+def _draft_only(batch: Batch) -> None:
+    if batch.status != BatchStatus.DRAFT:
+        raise BatchError(
+            "batch_not_draft",
+            "O envio deste lote já começou: as linhas não podem mais ser alteradas.",
+            None,
+        )
+
+
+def batch_row_update(*, row: BatchRow, data: dict[str, str], pdf: RowPdf | None = None) -> BatchRow:
+    """Fix a row (its fields, and optionally its PDF) and check it again."""
+    batch = row.batch
+    _draft_only(batch)
+    clean = {
+        key: str(data.get(key, row.data.get(key, "")) or "").strip()[:300] for key in FIELD_KEYS
+    }
+    problems = row_problems(
+        clean, unit=batch.unit, document_type=batch.document_type, today=timezone.localdate()
+    )
+    pdf_path, pdf_filename = row.pdf_path, row.pdf_filename
+    pdf_checks = [p for p in row.problems if p["field"] == "pdf"]
+    if pdf is not None:
+        path = _pdf_path(unit_id=row.unit_id, batch_public_id=batch.public_id, line=row.line)
+        pdf_checks = _store_pdf(path, pdf_filename_clean(pdf.filename), pdf.content)
+        pdf_filename = pdf_filename_clean(pdf.filename)
+        pdf_path = "" if pdf_checks else path
+    with transaction.atomic():
+        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        _draft_only(locked)
+        BatchRow.objects.filter(pk=row.pk).update(
+            data=clean,
+            problems=problems + pdf_checks,
+            pdf_path=pdf_path,
+            pdf_filename=pdf_filename,
+        )
+        batch_duplicates_refresh(batch=batch)
+    row.refresh_from_db()
+    return row
+
+
+def batch_row_exclude(*, row: BatchRow, excluded: bool) -> BatchRow:
+    """Leave a row out of the batch (or put it back)."""
+    batch = row.batch
+    with transaction.atomic():
+        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        _draft_only(locked)
+        BatchRow.objects.filter(pk=row.pk).update(excluded=excluded)
+        batch_duplicates_refresh(batch=batch)
+    row.refresh_from_db()
+    return row
+
+
+def batch_exclude_rows_with_problems(*, batch: Batch) -> int:
+    """Exclude every included row that still has a problem (or repeats another row)."""
+    with transaction.atomic():
+        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        _draft_only(locked)
+        # Duplicates first: excluding a row may clear the duplicate mark of a later one.
+        batch_duplicates_refresh(batch=batch)
+        rows = BatchRow.objects.filter(batch=batch, excluded=False)
+        ids = [r.pk for r in rows.only("id", "problems", "duplicate_of") if r.has_problems]
+        BatchRow.objects.filter(pk__in=ids).update(excluded=True)
+        batch_duplicates_refresh(batch=batch)
+    return len(ids)
+
+
+def batch_start(*, batch: Batch, actor: Any = None) -> Batch:
+    """Start the run: every included row must be free of problems. Enqueues ``run_batch``."""
+    from chancela.batches.tasks import run_batch
+
+    with transaction.atomic():
+        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        _draft_only(locked)
+        included = BatchRow.objects.filter(batch=locked, excluded=False)
+        if not included.exists():
+            raise BatchError("batch_empty", "Nenhuma linha incluída: não há o que enviar.", None)
+        blocked = [
+            r.line for r in included.only("line", "problems", "duplicate_of") if r.has_problems
+        ]
+        if blocked:
+            shown = ", ".join(str(line) for line in blocked[:10])
+            raise BatchError(
+                "batch_has_problems",
+                f"{len(blocked)} linha(s) ainda têm problemas (linhas {shown}"
+                + ("…" if len(blocked) > 10 else "")
+                + "): corrija ou exclua antes de enviar.",
+                None,
+            )
+        now = timezone.now()
+        Batch.objects.filter(pk=locked.pk).update(
+            status=BatchStatus.RUNNING, started_at=now, started_by=actor, heartbeat_at=now
+        )
+        run_batch.enqueue(str(locked.public_id))
+    batch.refresh_from_db()
+    logger.info("batch started", extra={"batch": str(batch.public_id)})
+    return batch
+
+
+def row_external_id(*, batch: Batch, row: BatchRow) -> str:
+    return (row.data.get("external_id") or "").strip() or f"lote-{batch.public_id}-{row.line}"
+
+
+def _row_title(batch: Batch, row: BatchRow) -> str:
+    name = " ".join((row.data.get("student_name") or "").split())
+    return f"{batch.title} — {name}"[:200]
+
+
+def _row_create(batch: Batch, row: BatchRow) -> None:
+    try:
+        if not row.pdf_path:
+            raise BatchError("pdf_missing", "O PDF da linha não foi armazenado.", "pdf")
+        try:
+            with default_storage.open(row.pdf_path, "rb") as handle:
+                content = handle.read()
+        except FileNotFoundError:
+            raise BatchError(
+                "pdf_missing", "O PDF da linha não está mais armazenado.", "pdf"
+            ) from None
+        inputs = row_inputs(row.data)
+        result = signature_request_create(
+            unit=batch.unit,
+            document_type=batch.document_type,
+            title=_row_title(batch, row),
+            documents=[DocumentInput(filename=row.pdf_filename, content=content)],
+            student=inputs.student,
+            guardians=inputs.guardians,
+            message=batch.message,
+            external_id=row_external_id(batch=batch, row=row),
+            created_by=batch.started_by or batch.created_by,
+            api_key=batch.created_by_api_key,
+        )
+    except DomainError as error:
+        BatchRow.objects.filter(pk=row.pk, state=RowState.PENDING).update(
+            state=RowState.FAILED, error=error.message[:2000], processed_at=timezone.now()
+        )
+        logger.info(
+            "batch row failed",
+            extra={"batch": str(batch.public_id), "line": row.line, "code": error.code},
+        )
+        return
+    BatchRow.objects.filter(pk=row.pk, state=RowState.PENDING).update(
+        state=RowState.CREATED, request=result.request, error="", processed_at=timezone.now()
+    )
+
+
+def batch_process(*, batch_id: str, limit: int | None = None) -> int:
+    """Create the requests of the rows not done yet, in line order; returns rows processed.
+
+    Safe to run again at any time (after a crash, or twice at once): rows already marked are
+    skipped and a row created but not yet marked is replayed by its ``external_id``.
+    ``limit`` stops after that many rows (the run then stays ``running``).
+    """
+    batch = Batch.objects.select_related("unit", "document_type").get(public_id=batch_id)
+    if batch.status != BatchStatus.RUNNING:
+        return 0
+    pending = list(
+        BatchRow.objects.filter(batch=batch, excluded=False, state=RowState.PENDING)
+        .order_by("line")
+        .values_list("pk", flat=True)
+    )
+    processed = 0
+    for row_pk in pending:
+        if limit is not None and processed >= limit:
+            return processed
+        row = BatchRow.objects.filter(pk=row_pk, state=RowState.PENDING).first()
+        if row is None:
+            continue  # another run did it meanwhile
+        _row_create(batch, row)
+        processed += 1
+        Batch.objects.filter(pk=batch.pk).update(heartbeat_at=timezone.now())
+    left = BatchRow.objects.filter(batch=batch, excluded=False, state=RowState.PENDING).exists()
+    if not left:
+        Batch.objects.filter(pk=batch.pk, status=BatchStatus.RUNNING).update(
+            status=BatchStatus.DONE, finished_at=timezone.now()
+        )
+        logger.info("batch done", extra={"batch": str(batch.public_id)})
+    return processed
+
+
+def batches_resume_stalled(*, older_than: timedelta = STALLED_AFTER) -> int:
+    """Enqueue the run again for running batches whose worker stopped (old heartbeat)."""
+    from chancela.batches.tasks import run_batch
+
+    resumed = 0
+    limit = timezone.now() - older_than
+    stalled = Batch.objects.filter(status=BatchStatus.RUNNING, heartbeat_at__lt=limit)
+    for batch in stalled.only("pk", "public_id", "heartbeat_at"):
+        with transaction.atomic():
+            # Claim it (conditional update): two sweepers never both resume the same batch.
+            claimed = Batch.objects.filter(
+                pk=batch.pk, status=BatchStatus.RUNNING, heartbeat_at=batch.heartbeat_at
+            ).update(heartbeat_at=timezone.now())
+            if claimed:
+                run_batch.enqueue(str(batch.public_id))
+                resumed += 1
+    if resumed:
+        logger.warning("stalled batches resumed", extra={"count": resumed})
+    return resumed
+
+
+def batch_submit(
+    *,
+    start: bool,
+    exclude_rows_with_problems: bool,
+    actor: Any = None,
+    **create_arguments: Any,
+) -> Batch:
+    """The host's one-call batch: create (pre-flight), optionally drop bad rows, then start.
+
+    The batch stays in conference (``draft``) when an included row still has problems, so the
+    answer can list them and nothing is sent; a replay of the same ``external_id`` returns the
+    batch as it is, without starting it again.
+    """
+    batch = batch_create(**create_arguments)
+    if batch.status != BatchStatus.DRAFT:
+        return batch
+    if exclude_rows_with_problems:
+        batch_exclude_rows_with_problems(batch=batch)
+    if start:
+        try:
+            batch = batch_start(batch=batch, actor=actor)
+        except BatchError as error:
+            if error.code not in ("batch_has_problems", "batch_empty"):
+                raise
+    return batch

@@ -1,0 +1,69 @@
+"""Builders for batch tests: rows, CSV and ZIP files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from typing import Any
+
+from chancela.batches.columns import COLUMNS
+from chancela.testing.factories import birth_date_for_age, letters, make_cpf, make_pdf_bytes
+
+_PDF: bytes | None = None
+
+
+def pdf() -> bytes:
+    global _PDF
+    if _PDF is None:
+        _PDF = make_pdf_bytes()
+    return _PDF
+
+
+def good_row(n: int, *, age: int = 15, **overrides: str) -> dict[str, str]:
+    """A valid row: a minor student (15 by default) with a legal guardian."""
+    row = {
+        "student_code": f"A{n:05d}",
+        "student_name": f"Aluno {letters(n)} Silva",
+        "student_email": f"aluno{n}@example.com",
+        "student_cpf": make_cpf(10_000 + n),
+        "student_birth_date": birth_date_for_age(age, days=10).strftime("%d/%m/%Y"),
+        "student_phone": "",
+        "emancipated": "não",
+        "guardian_name": f"Responsavel {letters(n)} Silva",
+        "guardian_email": f"resp{n}@example.com",
+        "guardian_cpf": make_cpf(50_000 + n),
+        "guardian_phone": "11987654321",
+        "financial_name": "",
+        "financial_email": "",
+        "financial_cpf": "",
+        "financial_phone": "",
+        "external_id": "",
+    }
+    row.update(overrides)
+    return row
+
+
+def csv_bytes(
+    rows: list[dict[str, str]], *, delimiter: str = ";", encoding: str = "utf-8-sig"
+) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow([c.header for c in COLUMNS])
+    for row in rows:
+        writer.writerow([row.get(c.key, "") for c in COLUMNS])
+    return buffer.getvalue().encode(encoding)
+
+
+def zip_bytes(files: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def zip_for(rows: list[dict[str, str]], **extra: bytes) -> bytes:
+    files: dict[str, Any] = {f"{row['student_code']}.pdf": pdf() for row in rows}
+    files.update(extra)
+    return zip_bytes(files)

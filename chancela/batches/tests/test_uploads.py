@@ -1,0 +1,119 @@
+"""Reading the uploaded CSV and ZIP defensively."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+
+from chancela.batches import uploads
+from chancela.batches.errors import BatchError
+from chancela.batches.tests.helpers import csv_bytes, good_row, pdf, zip_bytes
+from chancela.batches.uploads import ZipReport, csv_rows_read, zip_pdfs_read
+
+
+def test_it_reads_utf8_with_bom_and_semicolons():
+    rows = csv_rows_read(csv_bytes([good_row(1, student_name="João Conceição")]))
+    assert rows[0][0] == 2
+    assert rows[0][1]["student_name"] == "João Conceição"
+
+
+def test_it_reads_utf8_without_bom_and_commas():
+    rows = csv_rows_read(csv_bytes([good_row(1)], delimiter=",", encoding="utf-8"))
+    assert rows[0][1]["student_code"] == "A00001"
+
+
+def test_it_falls_back_to_latin1():
+    raw = csv_bytes([good_row(1, student_name="Inês Araújo")], encoding="cp1252")
+    assert csv_rows_read(raw)[0][1]["student_name"] == "Inês Araújo"
+
+
+def test_it_accepts_english_or_accented_headers():
+    raw = "Código Aluno;student_name;E-mail aluno;data_nascimento_aluno\r\nX1;Ana Souza;a@b.com;01/01/2000\r\n"
+    # "Código Aluno" normalises to codigo_aluno; English keys are accepted too
+    rows = csv_rows_read(raw.encode())
+    assert rows[0][1]["student_code"] == "X1" and rows[0][1]["student_email"] == "a@b.com"
+
+
+def test_it_refuses_a_csv_without_the_required_columns():
+    with pytest.raises(BatchError) as error:
+        csv_rows_read(b"nome;email\nAna Souza;a@b.com\n")
+    assert error.value.code == "csv_columns_missing"
+    assert "codigo_aluno" in error.value.message
+
+
+def test_it_refuses_an_oversized_csv(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_CSV_BYTES", 100)
+    with pytest.raises(BatchError) as error:
+        csv_rows_read(csv_bytes([good_row(1), good_row(2)]))
+    assert error.value.code == "csv_too_large"
+
+
+def test_it_refuses_too_many_rows(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_ROWS", 2)
+    with pytest.raises(BatchError) as error:
+        csv_rows_read(csv_bytes([good_row(n) for n in range(3)]))
+    assert error.value.code == "csv_too_many_rows"
+
+
+def test_it_refuses_an_xlsx_saved_as_csv():
+    with pytest.raises(BatchError) as error:
+        csv_rows_read(b"PK\x03\x04\x00\x00binary")
+    assert error.value.code in ("csv_binary", "csv_columns_missing")
+
+
+def read_zip(data: bytes) -> tuple[list, list[str]]:
+    report = ZipReport(notes=[])
+    pdfs = list(zip_pdfs_read(io.BytesIO(data), size=len(data), report=report))
+    return pdfs, report.notes
+
+
+def test_it_reads_one_pdf_per_code_in_any_folder():
+    pdfs, notes = read_zip(zip_bytes({"A1.pdf": pdf(), "turma/A2.PDF": pdf(), "leia.txt": b"x"}))
+    assert [p.code for p in pdfs] == ["A1", "A2"]
+    assert notes == ["“leia.txt” ignorado: não é um PDF."]
+
+
+def test_it_refuses_path_traversal_entries():
+    pdfs, notes = read_zip(
+        zip_bytes({"../../etc/A1.pdf": pdf(), "/abs/A2.pdf": pdf(), "A3.pdf": pdf()})
+    )
+    assert [p.code for p in pdfs] == ["A3"]
+    assert len(notes) == 2 and all("caminho inválido" in n for n in notes)
+
+
+def test_it_refuses_a_zip_bomb_entry():
+    bomb = b"%PDF-" + b"\x00" * (5 * 1024 * 1024)
+    pdfs, notes = read_zip(zip_bytes({"A1.pdf": bomb, "A2.pdf": pdf()}))
+    assert [p.code for p in pdfs] == ["A2"]
+    assert "taxa de compressão suspeita" in notes[0]
+
+
+def test_it_refuses_too_many_entries(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_ZIP_ENTRIES", 2)
+    with pytest.raises(BatchError) as error:
+        read_zip(zip_bytes({f"A{n}.pdf": pdf() for n in range(3)}))
+    assert error.value.code == "zip_too_many_entries"
+
+
+def test_it_refuses_an_oversized_zip(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_ZIP_BYTES", 10)
+    with pytest.raises(BatchError) as error:
+        read_zip(zip_bytes({"A1.pdf": pdf()}))
+    assert error.value.code == "zip_too_large"
+
+
+def test_it_refuses_what_is_not_a_zip():
+    with pytest.raises(BatchError) as error:
+        read_zip(b"not a zip")
+    assert error.value.code == "zip_invalid"
+
+
+def test_it_does_not_trust_the_declared_size():
+    # An entry whose header lies about its size is read with a hard cap.
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+        archive.writestr("A1.pdf", pdf())
+    pdfs, _ = read_zip(buffer.getvalue())
+    assert pdfs[0].content == pdf()
