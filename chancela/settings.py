@@ -18,7 +18,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("CHANCELA_DATA_DIR", str(BASE_DIR / "data")))
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-load_dotenv(BASE_DIR / ".env")
+# The test settings turn this off: a developer's local `.env` (emulator URLs, keys) must not
+# change what the suite sees.
+if not env_bool("CHANCELA_IGNORE_DOTENV", False):
+    load_dotenv(BASE_DIR / ".env")
 
 DEBUG = env_bool("CHANCELA_DEBUG", False)
 
@@ -218,6 +221,20 @@ LOGGING = {
 CHANCELA_WEBHOOK_SECRET_GRACE_HOURS = env_int("CHANCELA_WEBHOOK_SECRET_GRACE_HOURS", 72)
 # A task row RUNNING for longer than this lost its worker (django-tasks-db never recovers it).
 CHANCELA_TASK_STUCK_AFTER_SECONDS = env_int("CHANCELA_TASK_STUCK_AFTER_SECONDS", 1800)
+
+# --- Dispatch saga (chancela.signing.dispatch) -------------------------------------------------
+# Attempts (leases taken) before a request with retryable errors is marked failed; backoff is
+# exponential from BASE with full jitter, capped at CAP, and never shorter than Clicksign's
+# rate-limit reset. The lease must outlast the slowest step (a 10 MB upload: ~2 min).
+CHANCELA_DISPATCH_MAX_ATTEMPTS = env_int("CHANCELA_DISPATCH_MAX_ATTEMPTS", 8)
+CHANCELA_DISPATCH_BACKOFF_BASE_SECONDS = env_int("CHANCELA_DISPATCH_BACKOFF_BASE_SECONDS", 30)
+CHANCELA_DISPATCH_BACKOFF_CAP_SECONDS = env_int("CHANCELA_DISPATCH_BACKOFF_CAP_SECONDS", 3600)
+CHANCELA_DISPATCH_LEASE_SECONDS = env_int("CHANCELA_DISPATCH_LEASE_SECONDS", 300)
+# Read timeout of the worker's Clicksign calls (seconds).
+CHANCELA_DISPATCH_READ_TIMEOUT_SECONDS = env_int("CHANCELA_DISPATCH_READ_TIMEOUT_SECONDS", 30)
+# Crash tests only: CHANCELA_KILL_AT=<point> makes the process os._exit() at that point of the
+# saga, and only when this is on. Never set it in production.
+CHANCELA_KILL_POINTS_ENABLED = env_bool("CHANCELA_KILL_POINTS_ENABLED", False)
 # Outbound events to the host ERP: private/loopback targets are refused unless allowed
 # (only for local runs and tests), and plain http only together with that switch.
 CHANCELA_OUTBOUND_ALLOW_PRIVATE = env_bool("CHANCELA_OUTBOUND_ALLOW_PRIVATE", DEBUG)

@@ -6,6 +6,7 @@ The database stays real (SQLite file or PostgreSQL, from CHANCELA_DATABASE_URL).
 import os
 from pathlib import Path
 
+os.environ["CHANCELA_IGNORE_DOTENV"] = "true"
 os.environ.setdefault("CHANCELA_SECRET_KEY", "test-only-secret-key-not-for-production")
 # Two test-only Fernet keys, newest first (tests of rotation build their own lists).
 os.environ.setdefault(

@@ -278,6 +278,10 @@ class ClicksignClient:
             lambda r: wire.document_from(r, envelope_id),
         )
 
+    def document_delete(self, envelope_id: str, document_id: str) -> None:
+        """Delete a document of a draft envelope."""
+        self._call("DELETE", f"/envelopes/{envelope_id}/documents/{document_id}")
+
     def document_cancel(self, envelope_id: str, document_id: str) -> Document:
         """Cancel a running document (the only way to cancel a running envelope)."""
         return self._document_status(envelope_id, document_id, "canceled")

@@ -22,5 +22,6 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("chancela.callbacks.tasks.retry_due_callbacks", 30),
     PeriodicJob("chancela.callbacks.tasks.reconcile_requests", 60),
     PeriodicJob("chancela.callbacks.tasks.prune_callbacks", 3600),
+    PeriodicJob("chancela.signing.tasks.sweep_stalled_dispatches", 60),
     PeriodicJob("chancela.batches.tasks.resume_stalled_batches", 60),
 ]

@@ -109,6 +109,16 @@ class SignatureRequest(models.Model):
     # Clicksign side
     clicksign_envelope_id = models.CharField(max_length=64, blank=True, db_index=True)
 
+    # Dispatch saga (chancela.signing.dispatch): the step reached (committed before its remote
+    # calls, so a resumed attempt knows which step may have half happened), the attempts made
+    # (leases taken), and the lease that keeps two workers off the same request.
+    dispatch_step = models.CharField(max_length=20, blank=True, editable=False)
+    dispatch_attempts = models.PositiveIntegerField(default=0, editable=False)
+    dispatch_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    dispatch_lease_owner = models.CharField(max_length=32, blank=True, editable=False)
+    dispatch_next_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
+    dispatched_at = models.DateTimeField(null=True, blank=True, editable=False)
+
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     created_by = models.ForeignKey(

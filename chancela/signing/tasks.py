@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from chancela.signing.dispatch import signature_request_dispatch
+from chancela.signing.dispatch import dispatches_sweep, signature_request_dispatch
 
 
 @task()
-def dispatch_signature_request(request_public_id: str) -> None:
+def dispatch_signature_request(request_public_id: str) -> str:
     """Send a queued request to Clicksign (the dispatch saga, ``signature_request_dispatch``).
 
     Enqueued by ``signature_request_create`` in the same transaction as the request
-    (transactional outbox).
+    (transactional outbox), again by the saga itself for a retry, and by the sweeper.
     """
-    signature_request_dispatch(request_id=request_public_id)
+    return signature_request_dispatch(request_id=request_public_id)
+
+
+@task()
+def sweep_stalled_dispatches() -> int:
+    """Periodic: re-enqueue requests whose dispatch worker died or whose job was lost."""
+    return dispatches_sweep()

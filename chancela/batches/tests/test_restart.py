@@ -33,7 +33,13 @@ def created() -> int:
 def test_it_resumes_after_the_worker_is_killed_without_duplicates(sendable, tmp_path):
     batch = create(sendable, [good_row(n) for n in range(ROWS)])
     batch_start(batch=batch)
-    env = process_env()
+    # The worker also runs the dispatch jobs of the requests the batch creates; this test is about
+    # the batch, so those jobs meet a closed loopback port (a retryable error, rescheduled) and
+    # never the real Clicksign.
+    closed = "http://127.0.0.1:9"
+    env = process_env(
+        CHANCELA_CLICKSIGN_SANDBOX_URL=closed, CHANCELA_CLICKSIGN_PRODUCTION_URL=closed
+    )
     with running(worker_process(tmp_path, env, name="worker-1")) as (worker,):
         wait_until(lambda: created() >= 5, what="the first rows")
         worker.kill()  # SIGKILL: no clean-up, its task stays RUNNING

@@ -11,7 +11,6 @@ from django_tasks_db.backend import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
 
 from chancela.esign.models import DocumentTypeSigner
-from chancela.signing.dispatch import signature_request_dispatch
 from chancela.signing.errors import SigningError
 from chancela.signing.inputs import DocumentInput
 from chancela.signing.models import Document, SignatureRequest, Signer, SignerRequirement
@@ -91,12 +90,6 @@ def test_it_leaves_no_file_behind_when_the_second_document_is_refused():
         signature_request_create(**bad)
     assert error.value.field == "documents[1].content_base64"
     assert files() == [] and not SignatureRequest.objects.exists()
-
-
-def test_the_dispatch_is_not_implemented_yet_and_says_so():
-    request = make_signature_request()
-    with pytest.raises(NotImplementedError, match="issue 4 part B"):
-        signature_request_dispatch(request_id=str(request.public_id))
 
 
 def test_it_adds_the_document_types_signers_of_the_unit_with_a_delegate_when_active():
@@ -181,12 +174,15 @@ def test_it_refuses_two_documents_with_the_same_name():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_runs_the_enqueued_dispatch_with_the_request_id():
+def test_the_worker_runs_the_enqueued_dispatch_with_the_request_id(emulated_config):
     from django.core.management import call_command
 
-    request = make_signature_request()
+    document_type = make_document_type(emulated_config)
+    request = make_signature_request(emulated_config.unit, document_type)
     call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
     task = DBTaskResult.objects.get()
-    assert task.status == "FAILED"  # until part B implements the saga
-    assert task.exception_class_path == "builtins.NotImplementedError"
+    assert task.status == "SUCCESSFUL", task.traceback
+    assert task.return_value == "done"
     assert task.args_kwargs["kwargs"] == {"request_public_id": str(request.public_id)}
+    request.refresh_from_db()
+    assert request.status == "awaiting_signatures"
