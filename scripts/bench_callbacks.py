@@ -117,8 +117,7 @@ def closed_to_archived(base: str, config, server, tmp: Path) -> str:  # noqa: AN
     from django_tasks_db.models import DBTaskResult
 
     from chancela.callbacks.models import InboundCallback
-    from chancela.callbacks.tests.standin import dispatch_standin
-    from chancela.clicksign.client import client_for_config
+    from chancela.signing.dispatch import signature_request_dispatch
     from chancela.signing.models import Document, RequestStatus, SignatureRequest
     from chancela.testing.factories import make_document_type, make_signature_request
     from chancela.testing.processes import (
@@ -135,14 +134,16 @@ def closed_to_archived(base: str, config, server, tmp: Path) -> str:  # noqa: AN
     env = process_env()
     processes = (web_process(port, tmp, env, workers=2), worker_process(tmp, env))
     requests = []
-    with client_for_config(config) as client:
-        for _ in range(REQUESTS):
-            request = make_signature_request(config.unit, document_type)
-            DBTaskResult.objects.filter(task_path__contains="dispatch").delete()
-            requests.append(dispatch_standin(request, client))  # DISPATCH STAND-IN
+    for _ in range(REQUESTS):
+        request = make_signature_request(config.unit, document_type)
+        # The dispatch saga, run here (before the worker starts) so only callbacks are timed.
+        DBTaskResult.objects.filter(task_path__contains="dispatch").delete()
+        assert signature_request_dispatch(request_id=str(request.public_id)) == "done"
+        request.refresh_from_db()
+        requests.append(request)
     with running(*processes) as (web, _worker):
         wait_for_http(f"{base}/entrar/", process=web)
-        # The stand-in's setup calls filled the account's shared rate-limit window (the worker
+        # The dispatch calls filled the account's shared rate-limit window (the worker
         # uses the real sandbox limit, 20 / 10 s): let it pass, then sign at a pace the limit
         # allows (each archive costs one API call), so the figure is not a queue behind it.
         time.sleep(11)
@@ -182,7 +183,7 @@ def main() -> None:
     name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     tmp = Path(tempfile.mkdtemp(prefix="bench-callbacks-"))
     settings.MEDIA_ROOT = tmp / "files"
-    LIMITS["sandbox"] = 100_000  # the stand-in's setup calls; the emulator allows them too
+    LIMITS["sandbox"] = 100_000  # the dispatch calls made here; the emulator allows them too
     try:
         with EmulatorServer(host="127.0.0.1", port=0, rate_limit=100_000) as server:
             handle = EmulatorHandle(server=server, control=server.control())

@@ -1,5 +1,5 @@
 """Fixtures of the callbacks tests: the emulator (webhooks in manual mode), a configuration
-with its webhook registered, requests sent (dispatch stand-in), and helpers to deliver what the
+with its webhook registered, requests sent by the real dispatch saga, and helpers to deliver what the
 emulator sent to our endpoint and to run the queued jobs."""
 
 from __future__ import annotations
@@ -7,19 +7,20 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from chancela.callbacks.tests.standin import dispatch_standin
 from chancela.clicksign.client import ClicksignClient, client_for_config
 from chancela.clicksign.ratelimit import LIMITS
 from chancela.clicksign.testing import ReceivedRequest, WebhookReceiver, point_clicksign_at
 from chancela.esign.connection import signature_config_register_webhook
 from chancela.esign.models import SignatureConfig
-from chancela.signing.models import SignatureRequest
+from chancela.signing.models import RequestStatus, SignatureRequest
 from chancela.testing.factories import (
     make_config,
     make_document_type,
@@ -43,8 +44,12 @@ class Setup:
     config: SignatureConfig
     client: ClicksignClient
 
-    def send(self, signers: int = 1, documents: int = 1, **standin: Any) -> SignatureRequest:
-        """A request created by the service and sent by the dispatch stand-in."""
+    def send(
+        self, signers: int = 1, documents: int = 1, deadline_days: int = 30
+    ) -> SignatureRequest:
+        """A request created by the service and sent by the real dispatch saga (its job, run
+        here as the worker would). Signers are refusable; a deadline with partial signatures
+        closes the document (Clicksign's default ``deadline_partial_signature_action``)."""
         from chancela.signing.inputs import DocumentInput
         from chancela.testing.factories import make_pdf_bytes
 
@@ -58,10 +63,12 @@ class Setup:
                 )
                 for i in range(documents)
             ],
+            deadline_at=timezone.now() + timedelta(days=deadline_days),
         )
-        # The real dispatch job is not what these tests exercise.
-        DBTaskResult.objects.filter(task_path__contains="dispatch").delete()
-        return dispatch_standin(request, self.client, **standin)
+        run_jobs()
+        request.refresh_from_db()
+        assert request.status == RequestStatus.AWAITING_SIGNATURES, request.last_error
+        return request
 
     document_type: Any = None
 

@@ -1,5 +1,6 @@
-"""End to end through the real processes: gunicorn (web) and db_worker, with the emulator
-delivering its webhooks by itself (automatic mode) to the real endpoint."""
+"""End to end through the real processes: the host ERP sends through the API (gunicorn), the
+worker runs the dispatch saga, a signer signs in the emulator, the emulator delivers its
+webhooks by itself (automatic mode) to the real endpoint, and the worker archives the PDF."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import time
 import httpx
 import pytest
 
-from chancela.callbacks.tests.standin import dispatch_standin
-from chancela.clicksign.client import client_for_config
 from chancela.clicksign.testing import point_clicksign_at
 from chancela.esign.connection import signature_config_register_webhook
 from chancela.signing.models import RequestStatus, SignatureRequest
@@ -97,10 +96,14 @@ def test_it_sends_signs_and_archives_through_the_real_server_and_worker(
             assert created.status_code == 201, created.text
             request = SignatureRequest.objects.get(public_id=created.json()["id"])
 
-            # DISPATCH STAND-IN: until the dispatch saga is merged, the envelope is created
-            # from here through our client (the worker's dispatch job fails: not implemented).
-            with client_for_config(config) as client:
-                dispatch_standin(request, client)
+            # The worker runs the dispatch saga: envelope, documents, signers, requirements,
+            # activation, notification.
+            def sent() -> bool:
+                request.refresh_from_db()
+                return request.status == RequestStatus.AWAITING_SIGNATURES
+
+            _wait_for(sent, "request sent to Clicksign", processes)
+            assert request.signers.exclude(clicksign_signer_id="").count() == 1
 
             for signer in request.signers.all():
                 e2e_emulator.control.sign(signer.clicksign_signer_id)

@@ -63,15 +63,19 @@ def test_it_tells_the_host_erp_each_status_change_signed_per_standard_webhooks(c
         request.refresh_from_db()
         assert request.status == RequestStatus.SIGNED
         events = OutboundEvent.objects.filter(request=request).order_by("id")
-        assert [e.payload["data"]["status"] for e in events] == ["awaiting_signatures", "signed"]
+        assert [e.payload["data"]["status"] for e in events] == [
+            "sending",
+            "awaiting_signatures",
+            "signed",
+        ]
         bodies = [json.loads(r.body) for r in host.requests]
-        assert [b["data"]["status"] for b in bodies] == ["awaiting_signatures", "signed"]
+        assert [b["data"]["status"] for b in bodies] == ["sending", "awaiting_signatures", "signed"]
         for received in host.requests:
             assert {"webhook-id", "webhook-timestamp", "webhook-signature"} <= set(received.headers)
 
 
 def test_it_records_a_refusal_with_reasons_and_comment(cb, client: Client):
-    request = cb.send(signers=2, refusable=True)
+    request = cb.send(signers=2)
     refuser = request.signers.first()
     cb.emulator.control.refuse(
         refuser.clicksign_signer_id, reasons=["Dados incorretos"], comment="CPF errado"
@@ -106,7 +110,7 @@ def test_it_expires_a_request_whose_deadline_passed_without_signatures(cb, clien
 
 
 def test_it_archives_the_partial_pdf_and_expires_on_a_partial_deadline_close(cb, client: Client):
-    request = cb.send(signers=2, deadline_days=1, deadline_partial_signature_action="closed")
+    request = cb.send(signers=2, deadline_days=1)
     cb.emulator.control.sign(request.signers.first().clicksign_signer_id)
     cb.emulator.control.advance(2 * 86400)
     _deliver_all(cb, client)

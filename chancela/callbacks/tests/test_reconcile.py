@@ -20,10 +20,10 @@ def test_it_brings_every_request_to_its_final_state_without_webhooks(cb):
     control = cb.emulator.control
     control.webhook_settings(enabled=False)
     signed = cb.send(signers=2, documents=2)
-    refused = cb.send(signers=2, refusable=True)
+    refused = cb.send(signers=2)
     canceled = cb.send()
     expired = cb.send(deadline_days=1)
-    partial = cb.send(signers=2, deadline_days=1, deadline_partial_signature_action="closed")
+    partial = cb.send(signers=2, deadline_days=1)
     for signer in signed.signers.all():
         control.sign(signer.clicksign_signer_id)
     control.refuse(refused.signers.first().clicksign_signer_id, reasons=["Outro"], comment="não")

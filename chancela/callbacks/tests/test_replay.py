@@ -71,7 +71,7 @@ def test_it_ends_in_the_in_order_state_whatever_the_delivery_order(cb, client, m
     requests = []
     for index in range(SIGNED + REFUSED + CANCELED):
         refused = SIGNED <= index < SIGNED + REFUSED
-        request = cb.send(signers=2, documents=2 if index < SIGNED else 1, refusable=refused)
+        request = cb.send(signers=2, documents=2 if index < SIGNED else 1)
         first, second = request.signers.all()
         if index < SIGNED:
             control.sign(first.clicksign_signer_id)
