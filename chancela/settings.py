@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "chancela.clicksign",
     "chancela.signing",
     "chancela.notifications",
+    "chancela.callbacks",
     "chancela.api",
     "chancela.batches",
     "chancela.web",
@@ -240,3 +241,22 @@ CHANCELA_OUTBOUND_ALLOW_PRIVATE = env_bool("CHANCELA_OUTBOUND_ALLOW_PRIVATE", DE
 # Seconds to wait before each retry of an event to the host ERP (Standard Webhooks' example
 # schedule: ~27 hours in all); after the last one the event is marked failed.
 CHANCELA_OUTBOUND_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000]
+
+# --- Clicksign callbacks (chancela.callbacks) -------------------------------------------------
+# Webhook bodies above this size are refused (413) before anything else is read.
+CHANCELA_CALLBACK_MAX_BODY_BYTES = env_int("CHANCELA_CALLBACK_MAX_BODY_BYTES", 1024 * 1024)
+# Stored callback bodies (encrypted) and rejected-callback records are pruned after this.
+CHANCELA_CALLBACK_RETENTION_DAYS = env_int("CHANCELA_CALLBACK_RETENTION_DAYS", 90)
+# A callback for an envelope we do not know yet is parked and retried this many times
+# (exponential backoff from 30 s), then reported as failed on the monitor screen.
+CHANCELA_CALLBACK_PARK_MAX_ATTEMPTS = env_int("CHANCELA_CALLBACK_PARK_MAX_ATTEMPTS", 8)
+# Signed files: size cap of the download, and extra hosts allowed to serve them (comma
+# separated host[:port]) besides Clicksign's S3 buckets and the environment's service host.
+CHANCELA_SIGNED_FILE_MAX_BYTES = env_int("CHANCELA_SIGNED_FILE_MAX_BYTES", 60 * 1024 * 1024)
+CHANCELA_SIGNED_FILE_HOSTS = [
+    h.strip() for h in env_str("CHANCELA_SIGNED_FILE_HOSTS", "").split(",") if h.strip()
+]
+# Reconciliation: requests awaiting signatures with no news from Clicksign for this long are
+# re-read, oldest first, using at most this share of the account's rate limit per run.
+CHANCELA_RECONCILE_SILENT_MINUTES = env_int("CHANCELA_RECONCILE_SILENT_MINUTES", 30)
+CHANCELA_RECONCILE_RATE_SHARE = 0.10

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("chancela.api.urls")),
     path("", include("chancela.signing.urls")),
+    path("", include("chancela.callbacks.urls")),
     path("", include("chancela.batches.urls")),
     path("", include("chancela.web.urls")),
 ]

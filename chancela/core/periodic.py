@@ -19,6 +19,9 @@ class PeriodicJob:
 PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("chancela.core.tasks.release_stuck_tasks", 300),
     PeriodicJob("chancela.notifications.tasks.retry_due_outbound_events", 60),
+    PeriodicJob("chancela.callbacks.tasks.retry_due_callbacks", 30),
+    PeriodicJob("chancela.callbacks.tasks.reconcile_requests", 60),
+    PeriodicJob("chancela.callbacks.tasks.prune_callbacks", 3600),
     PeriodicJob("chancela.signing.tasks.sweep_stalled_dispatches", 60),
     PeriodicJob("chancela.batches.tasks.resume_stalled_batches", 60),
 ]

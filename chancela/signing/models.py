@@ -127,6 +127,9 @@ class SignatureRequest(models.Model):
     created_by_api_key = models.ForeignKey(
         "api.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Callbacks (chancela.callbacks): the last time Clicksign told us anything about this request
+    # (a webhook applied or a reconciliation read). The reconciler re-reads the silent ones.
+    clicksign_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("solicitação de assinatura")
@@ -198,6 +201,8 @@ class Document(models.Model):
     signed_sha256 = models.CharField(max_length=64, blank=True)
     signed_size = models.PositiveIntegerField(null=True, blank=True)
     signed_archived_at = models.DateTimeField(null=True, blank=True)
+    # How Clicksign finished the document (callbacks): auto_close, close, deadline, cancel.
+    finished_by = models.CharField(max_length=20, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("documento")
@@ -299,6 +304,8 @@ class Signer(SignerLabels, models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     refused_at = models.DateTimeField(null=True, blank=True)
     refusal_reason = models.TextField(blank=True)
+    # The authentications Clicksign reported in the signer's `sign` event (email, selfie, ...).
+    signed_auths = models.JSONField(default=list, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("signatário")

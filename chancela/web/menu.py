@@ -23,6 +23,9 @@ MAIN_MENU: list[MenuItem] = [
     MenuItem("send", "Enviar documento", "signing:request_create", "signing.send_documents"),
     MenuItem("batches", "Envio em lote", "batches:batch_list", "signing.send_documents"),
     MenuItem("api_keys", "Chaves de API", "api_keys:list", "esign.manage_signature_config"),
+    MenuItem(
+        "callbacks", "Retornos da Clicksign", "callbacks:monitor", "esign.manage_signature_config"
+    ),
 ]
 
 

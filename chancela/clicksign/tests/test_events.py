@@ -35,9 +35,13 @@ def test_it_accepts_the_previous_secret_during_a_rotation():
     assert not verify_signature(BODY, header, [SECRET])
 
 
-def test_it_tolerates_case_and_spaces_in_the_header():
+def test_it_tolerates_spaces_but_not_another_case_in_the_header():
+    # Clicksign sends "sha256=" + lowercase hex; the forged corpus of issue 5 requires that an
+    # uppercase variant is refused.
     header = _header(BODY, SECRET)
-    assert verify_signature(BODY, "  SHA256=" + header[7:].upper() + " ", [SECRET])
+    assert verify_signature(BODY, "  " + header + " ", [SECRET])
+    assert not verify_signature(BODY, "sha256=" + header[7:].upper(), [SECRET])
+    assert not verify_signature(BODY, "SHA256=" + header[7:], [SECRET])
 
 
 def test_it_refuses_missing_or_malformed_headers_and_empty_secrets():

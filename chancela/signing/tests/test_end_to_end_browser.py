@@ -2,15 +2,12 @@
 Clicksign emulator): log in, configure, send one document, sign it on the emulator's signing
 page, see "Assinado", download the signed PDF.
 
-It needs the dispatch saga (branch ``dispatch``) and the callbacks inbox (branch
-``callbacks``). Until both are on the branch the test is a strict xfail keyed on their
-absence: once they are merged the condition is false and the test must pass.
+The request goes through the real dispatch saga (worker) and the real callbacks inbox (the
+emulator's webhooks, delivered automatically to the web process).
 """
 
 from __future__ import annotations
 
-import importlib.util
-import inspect
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +16,6 @@ import pytest
 from playwright.sync_api import expect
 
 from chancela.esign.models import SignatureConfig
-from chancela.signing import dispatch
 from chancela.signing.models import RequestStatus, SignatureRequest
 from chancela.testing.browser import login, save_screenshot
 from chancela.testing.factories import (
@@ -41,18 +37,10 @@ from chancela.testing.processes import (
 )
 from clicksign_emulator import DEMO_API_USER_EMAIL
 
-SAGA_MISSING = "NotImplementedError" in inspect.getsource(dispatch.signature_request_dispatch)
-CALLBACKS_MISSING = importlib.util.find_spec("chancela.callbacks") is None
-
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.xfail(
-        SAGA_MISSING or CALLBACKS_MISSING,
-        strict=True,
-        reason="needs the dispatch saga and the callbacks inbox (branches dispatch, callbacks)",
-    ),
 ]
 
 PASSWORD = "senha-forte-123"

@@ -1,0 +1,257 @@
+"""Receiving a Clicksign webhook: find the configuration, verify, store — then answer.
+
+Nothing here calls the network. The answer is 2xx only once the delivery is committed (with its
+processing job, in the same transaction); 503 when it cannot be stored, so Clicksign retries.
+A missing or bad signature is a 401, recorded as a security event without the body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from chancela.callbacks.models import InboundCallback, RejectedCallback, RejectReason
+from chancela.clicksign.events import (
+    WebhookPayloadError,
+    event_dedupe_key,
+    verify_signature,
+    webhook_account_key,
+    webhook_document_key,
+    webhook_parse,
+)
+from chancela.esign.models import SignatureConfig
+from chancela.signing.models import Document
+
+logger = logging.getLogger(__name__)
+
+STAMP_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class ReceiveResult:
+    status: int
+    code: str
+    callback_id: int | None = None
+
+
+def config_secrets(config: SignatureConfig) -> list[str]:
+    """The secrets a callback of ``config`` may be signed with: the current one, and the
+    replaced one while its grace period lasts."""
+    secrets = [config.webhook_secret or ""]
+    valid_until = config.previous_webhook_secret_valid_until
+    if config.previous_webhook_secret and valid_until and valid_until > timezone.now():
+        secrets.append(config.previous_webhook_secret)
+    return [s for s in secrets if s]
+
+
+def document_for_key(document_key: str, metadata: dict[str, Any]) -> Document | None:
+    """Our document for a Clicksign document key (or, before dispatch recorded the key, for the
+    ``chancela_document`` id we put in its metadata)."""
+    if document_key:
+        found = (
+            Document.objects.select_related("request__config", "request__unit")
+            .filter(clicksign_document_id=document_key)
+            .first()
+        )
+        if found is not None:
+            return found
+    ours = str(metadata.get("chancela_document") or "")
+    try:
+        public_id = uuid.UUID(ours)
+    except ValueError:
+        return None
+    return (
+        Document.objects.select_related("request__config", "request__unit")
+        .filter(public_id=public_id)
+        .first()
+    )
+
+
+def _candidates_from_payload(body: Any) -> list[SignatureConfig]:
+    """The bare endpoint: which configuration(s) may have sent this body (document first, then
+    the account key). Verification still decides."""
+    document = body.get("document") if isinstance(body, dict) else None
+    metadata = document.get("metadata") if isinstance(document, dict) else None
+    found = document_for_key(
+        webhook_document_key(body), metadata if isinstance(metadata, dict) else {}
+    )
+    if found is not None:
+        return [found.request.config]
+    account_key = webhook_account_key(body)
+    if not account_key:
+        return []
+    return list(
+        SignatureConfig.objects.select_related("unit")
+        .filter(clicksign_account_key=account_key)
+        .order_by("-active", "-id")
+    )
+
+
+def _reject(
+    *,
+    reason: str,
+    config: SignatureConfig | None,
+    remote_addr: str,
+    event_header: str,
+    size: int,
+) -> ReceiveResult:
+    logger.warning(
+        "clicksign callback rejected",
+        extra={
+            "security_event": "callback_rejected",
+            "reason": reason,
+            "config": str(config.public_id) if config else "",
+            "remote_addr": remote_addr,
+            "event_header": event_header[:80],
+            "body_size": size,
+        },
+    )
+    try:
+        RejectedCallback.objects.create(
+            config=config,
+            unit=config.unit if config else None,
+            reason=reason,
+            remote_addr=remote_addr[:64],
+            event_header=event_header[:80],
+            body_size=size,
+        )
+    except DatabaseError:
+        logger.exception("could not record a rejected callback")
+    return ReceiveResult(401, reason)
+
+
+def callback_receive(
+    *,
+    raw_body: bytes,
+    signature: str,
+    config_public_id: uuid.UUID | None,
+    event_header: str = "",
+    remote_addr: str = "",
+) -> ReceiveResult:
+    """Verify and store one delivery. ``config_public_id`` None = the bare endpoint."""
+    size = len(raw_body)
+    body: Any = None
+    if config_public_id is not None:
+        config = (
+            SignatureConfig.objects.select_related("unit")
+            .filter(public_id=config_public_id)
+            .first()
+        )
+        if config is None:
+            return ReceiveResult(404, "unknown_config")
+        candidates = [config]
+    else:
+        try:
+            body = json.loads(raw_body)
+        except ValueError:
+            return ReceiveResult(400, "invalid_json")
+        candidates = _candidates_from_payload(body)
+        if not candidates:
+            return _reject(
+                reason=RejectReason.UNKNOWN_CONFIG,
+                config=None,
+                remote_addr=remote_addr,
+                event_header=event_header,
+                size=size,
+            )
+    if not (signature or "").strip():
+        return _reject(
+            reason=RejectReason.MISSING_SIGNATURE,
+            config=candidates[0],
+            remote_addr=remote_addr,
+            event_header=event_header,
+            size=size,
+        )
+    verified = next(
+        (c for c in candidates if verify_signature(raw_body, signature, config_secrets(c))), None
+    )
+    if verified is None:
+        return _reject(
+            reason=RejectReason.BAD_SIGNATURE,
+            config=candidates[0],
+            remote_addr=remote_addr,
+            event_header=event_header,
+            size=size,
+        )
+    config = verified
+    if body is None:
+        try:
+            body = json.loads(raw_body)
+        except ValueError:
+            return ReceiveResult(400, "invalid_json")
+    try:
+        payload = webhook_parse(body)
+    except WebhookPayloadError:
+        return ReceiveResult(400, "invalid_payload")
+    known = config.clicksign_account_key
+    if payload.account_key and known and payload.account_key != known:
+        return _reject(
+            reason=RejectReason.ACCOUNT_MISMATCH,
+            config=config,
+            remote_addr=remote_addr,
+            event_header=event_header,
+            size=size,
+        )
+    return _store(
+        config=config,
+        raw_body=raw_body,
+        payload_event_key=event_dedupe_key(payload.event, payload.document_key),
+        payload=payload,
+    )
+
+
+def _store(
+    *, config: SignatureConfig, raw_body: bytes, payload_event_key: str, payload: Any
+) -> ReceiveResult:
+    from chancela.callbacks.processing import RECHECK_AFTER
+    from chancela.callbacks.tasks import process_callback
+
+    body_sha256 = hashlib.sha256(raw_body).hexdigest()
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            if payload.account_key and not config.clicksign_account_key:
+                # First verified use: remember which Clicksign account this configuration is.
+                SignatureConfig.objects.filter(pk=config.pk, clicksign_account_key="").update(
+                    clicksign_account_key=payload.account_key
+                )
+            # At most once a minute: every callback writing the configuration's row would
+            # serialise concurrent deliveries on its lock.
+            SignatureConfig.objects.filter(pk=config.pk).filter(
+                Q(last_callback_at__isnull=True) | Q(last_callback_at__lt=now - STAMP_EVERY)
+            ).update(last_callback_at=now)
+            try:
+                with transaction.atomic():
+                    callback = InboundCallback.objects.create(
+                        config=config,
+                        unit=config.unit,
+                        received_at=now,
+                        body=raw_body.decode("utf-8", "replace"),
+                        body_sha256=body_sha256,
+                        event_key=payload_event_key[:300],
+                        event_name=payload.event.name[:80],
+                        document_key=payload.document_key[:64],
+                        occurred_at=payload.event.created,
+                        next_attempt_at=now + RECHECK_AFTER,
+                    )
+            except IntegrityError:
+                InboundCallback.objects.filter(
+                    Q(body_sha256=body_sha256) | Q(event_key=payload_event_key[:300])
+                ).update(duplicates=F("duplicates") + 1, last_duplicate_at=now)
+                return ReceiveResult(200, "duplicate")
+            process_callback.enqueue(str(callback.pk))
+    except DatabaseError:
+        logger.exception(
+            "could not store a clicksign callback", extra={"config": str(config.public_id)}
+        )
+        return ReceiveResult(503, "not_stored")
+    return ReceiveResult(200, "stored", callback.pk)

@@ -1,0 +1,124 @@
+"""End to end through the real processes: the host ERP sends through the API (gunicorn), the
+worker runs the dispatch saga, a signer signs in the emulator, the emulator delivers its
+webhooks by itself (automatic mode) to the real endpoint, and the worker archives the PDF."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+
+import httpx
+import pytest
+
+from chancela.clicksign.testing import point_clicksign_at
+from chancela.esign.connection import signature_config_register_webhook
+from chancela.signing.models import RequestStatus, SignatureRequest
+from chancela.testing.factories import (
+    make_api_key,
+    make_config,
+    make_cpf,
+    make_document_type,
+    make_pdf_bytes,
+    make_unit,
+)
+from chancela.testing.processes import (
+    free_port,
+    process_env,
+    running,
+    wait_for_http,
+    web_process,
+    worker_process,
+)
+from clicksign_emulator import DEMO_API_USER_EMAIL
+from clicksign_emulator.testing import make_emulator_fixture
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+e2e_emulator = make_emulator_fixture("e2e_emulator", rate_limit=1000)
+
+
+def _wait_for(predicate, what: str, processes, timeout: float = 90.0):  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    logs = "\n".join(f"--- {p.name}\n{p.log()[-3000:]}" for p in processes)
+    raise AssertionError(f"{what} did not happen\n{logs}")
+
+
+def test_it_sends_signs_and_archives_through_the_real_server_and_worker(
+    e2e_emulator, settings, tmp_path
+):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings.PUBLIC_URL = base
+    point_clicksign_at(settings, e2e_emulator)
+    unit = make_unit(code="E2E")
+    config = make_config(unit, token=e2e_emulator.token, api_user_email=DEMO_API_USER_EMAIL)
+    signature_config_register_webhook(actor=None, config=config)
+    config.refresh_from_db()
+    make_document_type(config, code="CONTRATO")
+    _, key = make_api_key(units=[unit])
+    pdf = make_pdf_bytes(pages=2, text="Contrato de ponta a ponta")
+
+    env = process_env()
+    processes = (web_process(port, tmp_path, env, workers=1), worker_process(tmp_path, env))
+    with running(*processes) as (web, _worker):
+        wait_for_http(f"{base}/entrar/", process=web)
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as api:
+            created = api.post(
+                "/api/v1/signature-requests",
+                json={
+                    "external_id": "E2E-1",
+                    "unit": "E2E",
+                    "document_type": "CONTRATO",
+                    "title": "Contrato de ponta a ponta",
+                    "documents": [
+                        {
+                            "filename": "contrato.pdf",
+                            "content_base64": base64.b64encode(pdf).decode(),
+                        }
+                    ],
+                    "signers": [
+                        {
+                            "name": "Gabriela Moura Teixeira",
+                            "email": "gabriela@example.com",
+                            "cpf": make_cpf(11),
+                            "birth_date": "2000-05-10",
+                            "role": "student",
+                        },
+                    ],
+                },  # fmt: skip
+            )
+            assert created.status_code == 201, created.text
+            request = SignatureRequest.objects.get(public_id=created.json()["id"])
+
+            # The worker runs the dispatch saga: envelope, documents, signers, requirements,
+            # activation, notification.
+            def sent() -> bool:
+                request.refresh_from_db()
+                return request.status == RequestStatus.AWAITING_SIGNATURES
+
+            _wait_for(sent, "request sent to Clicksign", processes)
+            assert request.signers.exclude(clicksign_signer_id="").count() == 1
+
+            for signer in request.signers.all():
+                e2e_emulator.control.sign(signer.clicksign_signer_id)
+
+            def signed() -> bool:
+                return SignatureRequest.objects.get(pk=request.pk).status == RequestStatus.SIGNED
+
+            _wait_for(signed, "request signed", processes)
+            document = request.documents.get()
+            remote = httpx.get(
+                f"{e2e_emulator.base_url}/documents/{document.clicksign_document_id}/signed"
+            )
+            assert remote.status_code == 200 and remote.content.startswith(b"%PDF-")
+            assert document.signed_sha256 == hashlib.sha256(remote.content).hexdigest()
+            with document.signed_file.open("rb") as handle:
+                assert hashlib.sha256(handle.read()).hexdigest() == document.signed_sha256
+            detail = api.get(f"/api/v1/signature-requests/{request.public_id}").json()
+            assert detail["status"] == "signed"
