@@ -230,6 +230,11 @@ CHANCELA_DISPATCH_MAX_ATTEMPTS = env_int("CHANCELA_DISPATCH_MAX_ATTEMPTS", 8)
 CHANCELA_DISPATCH_BACKOFF_BASE_SECONDS = env_int("CHANCELA_DISPATCH_BACKOFF_BASE_SECONDS", 30)
 CHANCELA_DISPATCH_BACKOFF_CAP_SECONDS = env_int("CHANCELA_DISPATCH_BACKOFF_CAP_SECONDS", 3600)
 CHANCELA_DISPATCH_LEASE_SECONDS = env_int("CHANCELA_DISPATCH_LEASE_SECONDS", 300)
+# The seed's failure e-mail goes once per configuration and reason in this window: a revoked
+# token fails every queued request alike, and a class batch must not become 50 e-mails.
+CHANCELA_DISPATCH_FAILURE_EMAIL_QUIET_MINUTES = env_int(
+    "CHANCELA_DISPATCH_FAILURE_EMAIL_QUIET_MINUTES", 60
+)
 # Read timeout of the worker's Clicksign calls (seconds).
 CHANCELA_DISPATCH_READ_TIMEOUT_SECONDS = env_int("CHANCELA_DISPATCH_READ_TIMEOUT_SECONDS", 30)
 # Crash tests only: CHANCELA_KILL_AT=<point> makes the process os._exit() at that point of the

@@ -759,19 +759,61 @@ def _fail(run: _Run, reason: str, exc: Exception) -> str:
         },
     )
     if moved:
-        from chancela.notifications.services import dispatch_failure_email_send
-
         request.refresh_from_db()
-        try:
-            dispatch_failure_email_send(
-                request=request, step=label, error_message=reason, attempts=attempts
-            )
-        except Exception:
-            logger.exception(
-                "could not send the dispatch failure e-mail",
-                extra={"request": str(request.public_id)},
-            )
+        _failure_email(request, step=label, reason=reason, attempts=attempts)
     return "failed"
+
+
+def _failure_email(request: SignatureRequest, *, step: str, reason: str, attempts: int) -> None:
+    """The seed's error e-mail, at most once per configuration and reason per quiet window.
+
+    Each request's timeline says whether the e-mail went or which earlier one covered it.
+    """
+    from chancela.notifications.services import dispatch_failure_email_send
+
+    address = request.config.notification_email
+    quiet = timedelta(minutes=settings.CHANCELA_DISPATCH_FAILURE_EMAIL_QUIET_MINUTES)
+    earlier = (
+        RequestEvent.objects.filter(
+            kind="dispatch_failure_emailed",
+            request__config_id=request.config_id,
+            at__gte=timezone.now() - quiet,
+            data__reason=reason,
+        )
+        .exclude(request_id=request.pk)
+        .order_by("-at")
+        .first()
+    )
+    if earlier is not None:
+        when = timezone.localtime(earlier.at).strftime("%H:%M")
+        request_event_add(
+            request=request,
+            source=RequestEvent.Source.CHANCELA,
+            kind="dispatch_failure_email_skipped",
+            message=(
+                f"E-mail de falha não repetido: o mesmo erro desta configuração já foi avisado "
+                f"a {address} às {when}."
+            ),
+            data={"reason": reason, "covered_by": earlier.pk},
+        )
+        return
+    try:
+        dispatch_failure_email_send(
+            request=request, step=step, error_message=reason, attempts=attempts
+        )
+    except Exception:
+        logger.exception(
+            "could not send the dispatch failure e-mail",
+            extra={"request": str(request.public_id)},
+        )
+        return
+    request_event_add(
+        request=request,
+        source=RequestEvent.Source.CHANCELA,
+        kind="dispatch_failure_emailed",
+        message=f"E-mail de falha enviado a {address}.",
+        data={"reason": reason},
+    )
 
 
 # ---------------------------------------------------------------------------------- sweeper

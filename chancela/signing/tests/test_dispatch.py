@@ -178,6 +178,49 @@ def test_it_stops_at_a_401_marks_the_request_failed_and_emails_the_log(
     assert len(api_calls(clicksign_emulator)) == 2
 
 
+def test_it_emails_one_failure_for_requests_failing_alike_on_one_configuration(
+    clicksign_emulator, emulated_config
+):
+    first = make_dispatchable_request(emulated_config, signers=1)
+    second = make_dispatchable_request(emulated_config, signers=1)
+    clicksign_emulator.control.add_fault(
+        kind="status", status=401, method="POST", path=STEP_CALLS["envelope"][1], count=None
+    )
+
+    assert signature_request_dispatch(request_id=str(first.public_id)) == "failed"
+    assert signature_request_dispatch(request_id=str(second.public_id)) == "failed"
+
+    assert len(mail.outbox) == 1
+    assert first.events.filter(kind="dispatch_failure_emailed").count() == 1
+    skipped = second.events.get(kind="dispatch_failure_email_skipped")
+    assert emulated_config.notification_email in skipped.message
+    assert not second.events.filter(kind="dispatch_failure_emailed").exists()
+
+
+def test_it_emails_again_for_another_reason_or_after_the_quiet_window(
+    clicksign_emulator, emulated_config, settings
+):
+    settings.CHANCELA_DISPATCH_FAILURE_EMAIL_QUIET_MINUTES = 60
+    first = make_dispatchable_request(emulated_config, signers=1)
+    clicksign_emulator.control.add_fault(
+        kind="status", status=401, method="POST", path=STEP_CALLS["envelope"][1], count=None
+    )
+    assert signature_request_dispatch(request_id=str(first.public_id)) == "failed"
+    first.events.filter(kind="dispatch_failure_emailed").update(
+        at=timezone.now() - timedelta(minutes=61)
+    )
+    later = make_dispatchable_request(emulated_config, signers=1)
+    assert signature_request_dispatch(request_id=str(later.public_id)) == "failed"
+    clicksign_emulator.control.clear_faults()
+    clicksign_emulator.control.add_fault(
+        kind="status", status=403, method="POST", path=STEP_CALLS["envelope"][1], count=None
+    )
+    other_reason = make_dispatchable_request(emulated_config, signers=1)
+    assert signature_request_dispatch(request_id=str(other_reason.public_id)) == "failed"
+
+    assert len(mail.outbox) == 3
+
+
 def test_it_fails_at_once_with_clicksigns_reason_on_a_permanent_error(
     clicksign_emulator, emulated_config
 ):
