@@ -127,7 +127,7 @@ class ConfigAuditEntry(models.Model):
         CREATED = "created", _("Criada")
         UPDATED = "updated", _("Alterada")
         INACTIVATED = "inactivated", _("Inativada")
-        ACTIVATED = "activated", _("Reativada")
+        ACTIVATED = "activated", _("Ativada")
         CONNECTION_TESTED = "connection_tested", _("Conexão testada")
         WEBHOOK_REGISTERED = "webhook_registered", _("Webhook registrado na Clicksign")
         DOCUMENT_TYPES_REPOINTED = "document_types_repointed", _("Tipos de documento apontados")

@@ -264,6 +264,9 @@ def test_it_promotes_a_sandbox_configuration_end_to_end(
         Action.DOCUMENT_TYPES_REPOINTED,
         Action.PROMOTED,
     ]
+    # The production configuration is switched on for the first time: not "re"-activated.
+    activated = target.audit_entries.get(action=Action.ACTIVATED)
+    assert activated.get_action_display() == "Ativada"
     entries = ConfigAuditEntry.objects.filter(config__in=[sandbox, target])
     set_up = entries.filter(
         config=sandbox, action__in=[Action.CREATED, Action.UPDATED, Action.WEBHOOK_REGISTERED]
