@@ -10,8 +10,9 @@ import pytest
 
 from chancela.testing.browser import CHROMIUM_ARGS, chromium_path
 
-# Clicksign emulator fixtures (clicksign_emulator, emulated_config, clicksign_client).
-pytest_plugins = ["chancela.clicksign.testing"]
+# Clicksign emulator fixtures (clicksign_emulator, emulated_config, clicksign_client) and a
+# per-test live server (server_url).
+pytest_plugins = ["chancela.clicksign.testing", "chancela.testing.concurrency"]
 
 _loud_skips: list[str] = []
 

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from django.conf import settings
-from django.test.testcases import LiveServerThread, _StaticFilesHandler
 from django_tasks_db.models import DBTaskResult
 
 from chancela.api.tests.conftest import body
 from chancela.signing.models import Document, SignatureRequest
+from chancela.testing.concurrency import in_parallel
 from chancela.testing.factories import make_api_key, make_config, make_document_type, make_unit
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -22,43 +20,22 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 SUBMISSIONS = 10
 
 
-@pytest.fixture
-def server_url() -> Iterator[str]:
-    thread = LiveServerThread("127.0.0.1", _StaticFilesHandler, port=0)
-    thread.daemon = True
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-    yield f"http://127.0.0.1:{thread.port}"
-    thread.terminate()
-
-
 def test_it_creates_one_request_for_ten_simultaneous_identical_submissions(server_url: str):
     unit = make_unit(code="CENTRO")
     document_type = make_document_type(make_config(unit), code="CONTRATO")
     _, key = make_api_key(units=[unit])
     payload = json.dumps(body("CENTRO", "CONTRATO", external_id="MAT-CONCORRENTE"))
-    barrier = threading.Barrier(SUBMISSIONS)
-    results: list[tuple[int, dict]] = []
-    lock = threading.Lock()
 
-    def submit() -> None:
+    def submit() -> tuple[int, dict]:
         with httpx.Client(base_url=server_url, timeout=60) as client:
-            barrier.wait()
             response = client.post(
                 "/api/v1/signature-requests",
                 content=payload,
                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
             )
-        with lock:
-            results.append((response.status_code, response.json()))
+        return response.status_code, response.json()
 
-    threads = [threading.Thread(target=submit) for _ in range(SUBMISSIONS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = in_parallel(SUBMISSIONS, submit)
 
     statuses = sorted(status for status, _ in results)
     assert statuses == [200] * (SUBMISSIONS - 1) + [201], results

@@ -4,59 +4,22 @@ dispatch: one request, one job, and ONE envelope at Clicksign."""
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from django.db import connection
-from django.test.testcases import LiveServerThread, _StaticFilesHandler
 from django_tasks_db.models import DBTaskResult
 
 from chancela.api.tests.conftest import body
 from chancela.signing.dispatch import signature_request_dispatch
 from chancela.signing.models import SignatureRequest
 from chancela.signing.tests.dispatch_helpers import assert_exactly_one_envelope, envelopes_of
+from chancela.testing.concurrency import in_parallel
 from chancela.testing.factories import make_api_key, make_document_type
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SUBMISSIONS = 10
 WORKERS = 4
-
-
-@pytest.fixture
-def server_url() -> Iterator[str]:
-    thread = LiveServerThread("127.0.0.1", _StaticFilesHandler, port=0)
-    thread.daemon = True
-    thread.start()
-    thread.is_ready.wait()
-    if thread.error:
-        raise thread.error
-    yield f"http://127.0.0.1:{thread.port}"
-    thread.terminate()
-
-
-def in_parallel(count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    results: list = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            result = work()
-        finally:
-            connection.close()
-        with lock:
-            results.append(result)
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_it_sends_one_envelope_for_ten_simultaneous_identical_submissions(
