@@ -30,6 +30,7 @@ test: setup lint typecheck migrations-check test-sqlite test-postgres
 lint:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck:
 	$(BIN)/mypy chancela $(wildcard clicksign_emulator)

@@ -12,7 +12,7 @@ from chancela.testing.browser import CHROMIUM_ARGS, chromium_path
 
 # Clicksign emulator fixtures (clicksign_emulator, emulated_config, clicksign_client) and a
 # per-test live server (server_url).
-pytest_plugins = ["chancela.clicksign.testing", "chancela.testing.concurrency"]
+pytest_plugins = ["chancela.testing.clicksign", "chancela.testing.concurrency"]
 
 _loud_skips: list[str] = []
 

@@ -173,8 +173,8 @@ def closed_to_archived(base: str, config, server, tmp: Path) -> str:  # noqa: AN
 
 def main() -> None:
     from chancela.clicksign.ratelimit import LIMITS
-    from chancela.clicksign.testing import point_clicksign_at
     from chancela.esign.connection import signature_config_register_webhook
+    from chancela.testing.clicksign import point_clicksign_at
     from chancela.testing.factories import make_config, make_unit
     from chancela.testing.processes import free_port
     from clicksign_emulator import DEMO_API_USER_EMAIL, EmulatorServer

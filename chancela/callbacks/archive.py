@@ -9,22 +9,20 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from dataclasses import dataclass
 
-import httpx
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from chancela.callbacks.processing import CLICKSIGN, request_finish_if_archived
-from chancela.clicksign.client import S3_HOST, client_for_config
 from chancela.clicksign.errors import (
     ClicksignError,
     ClicksignPermanentError,
     ClicksignRetryableError,
 )
+from chancela.esign.clients import client_for_config
 from chancela.signing.models import Document, SignatureRequest
 from chancela.signing.transitions import request_event_add
 
@@ -38,19 +36,6 @@ class ArchiveOutcome:
     state: str  # archived | already | retry | failed
     retry_in: float = 0.0
     error: str = ""
-
-
-def download_host_allowed(*, environment: str, url: str) -> bool:
-    """Clicksign's S3 buckets (https), the environment's own service host (the emulator in
-    development and tests), or a host listed in ``CHANCELA_SIGNED_FILE_HOSTS``."""
-    target = httpx.URL(url)
-    if target.scheme == "https" and S3_HOST.match(target.host or ""):
-        return True
-    service = httpx.URL(settings.CLICKSIGN_URLS.get(environment, ""))
-    if (target.scheme, target.host, target.port) == (service.scheme, service.host, service.port):
-        return True
-    netloc = f"{target.host}:{target.port}" if target.port else str(target.host)
-    return any(re.fullmatch(re.escape(h), netloc) for h in settings.CHANCELA_SIGNED_FILE_HOSTS)
 
 
 def _pdf_ok(content: bytes) -> bool:
@@ -87,7 +72,7 @@ def document_signed_file_archive(*, document_public_id: str, attempt: int = 1) -
             url = remote.files.signed
             if not url:
                 return _retry(document, attempt, "PDF assinado ainda não disponível.")
-            if not download_host_allowed(environment=request.environment, url=url):
+            if not client.download_allowed(url):
                 return _fail(document, "Endereço do PDF assinado fora dos servidores permitidos.")
             downloaded = client.download(url, max_bytes=settings.CHANCELA_SIGNED_FILE_MAX_BYTES)
     except ClicksignRetryableError as exc:

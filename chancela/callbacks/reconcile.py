@@ -21,10 +21,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chancela.callbacks.processing import document_events_apply
-from chancela.clicksign.client import ClicksignClient, client_for_config
+from chancela.clicksign.client import ClicksignClient
 from chancela.clicksign.errors import ClicksignError
 from chancela.clicksign.ratelimit import LIMITS, WINDOW_SECONDS
 from chancela.clicksign.types import DocumentEvent
+from chancela.esign.clients import client_for_config
 from chancela.signing.models import Document, RequestStatus, SignatureRequest
 
 logger = logging.getLogger(__name__)

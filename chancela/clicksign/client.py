@@ -23,11 +23,10 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from datetime import date, datetime
+from typing import Any, TypeVar
 
 import httpx
-from django.utils import timezone
 
 from chancela.clicksign import wire
 from chancela.clicksign.errors import (
@@ -57,9 +56,6 @@ from chancela.clicksign.types import (
 )
 from chancela.core.http import Timeouts, http_client
 from chancela.core.people import cpf_format
-
-if TYPE_CHECKING:
-    from chancela.esign.models import SignatureConfig
 
 logger = logging.getLogger(__name__)
 
@@ -120,8 +116,10 @@ class ClicksignClient:
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         max_wait: float = 15.0,
         on_success: Callable[[], None] | None = None,
+        signed_file_hosts: Iterable[str] = (),
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.signed_file_hosts = tuple(signed_file_hosts)
         self.environment = environment
         self.timeouts = timeouts
         self.max_wait = max_wait
@@ -510,7 +508,7 @@ class ClicksignClient:
         re-fetch the document (:meth:`document_get`) for a fresh one.
         """
         target = httpx.URL(url)
-        if not self._download_allowed(target):
+        if not self.download_allowed(url):
             raise ClicksignPermanentError(
                 f"Endereço de download fora dos servidores da Clicksign: {target.host}",
                 method="GET",
@@ -558,11 +556,11 @@ class ClicksignClient:
             return None
         return self.download(url)
 
-    def _download_allowed(self, target: httpx.URL) -> bool:
-        base = httpx.URL(self.base_url)
-        if (target.scheme, target.host, target.port) == (base.scheme, base.host, base.port):
-            return True
-        return target.scheme == "https" and bool(S3_HOST.match(target.host))
+    def download_allowed(self, url: str) -> bool:
+        """Whether :meth:`download` would fetch ``url`` (see :func:`download_host_allowed`)."""
+        return download_host_allowed(
+            url, service_url=self.base_url, extra_hosts=self.signed_file_hosts
+        )
 
     # ================================================================== plumbing
 
@@ -774,6 +772,25 @@ class ClicksignClient:
         )
 
 
+def download_host_allowed(url: str, *, service_url: str, extra_hosts: Iterable[str] = ()) -> bool:
+    """The one rule for where a file Clicksign links to may be downloaded from: Clicksign's S3
+    buckets over HTTPS, the account's own service host (the emulator in development and tests),
+    or a ``host`` / ``host:port`` listed in ``extra_hosts`` (``CHANCELA_SIGNED_FILE_HOSTS``)."""
+    try:
+        target = httpx.URL(url)
+    except httpx.InvalidURL:
+        return False
+    if target.scheme not in ("http", "https") or not target.host:
+        return False
+    if target.scheme == "https" and S3_HOST.match(target.host):
+        return True
+    service = httpx.URL(service_url)
+    if (target.scheme, target.host, target.port) == (service.scheme, service.host, service.port):
+        return True
+    netloc = f"{target.host}:{target.port}" if target.port else target.host
+    return any(host.strip().lower() == netloc.lower() for host in extra_hosts if host.strip())
+
+
 def _forbidden_kind(detail: str) -> CredentialErrorKind | None:
     lowered = detail.lower()
     if "e-mail do usuário da api" in lowered:
@@ -840,40 +857,3 @@ def _requirement_data(spec: RequirementSpec) -> dict[str, Any]:
             "signer": {"data": {"type": "signers", "id": spec.signer_id}},
         },
     }
-
-
-# ---------------------------------------------------------------------- configuration
-
-
-def client_for_config(
-    config: SignatureConfig,
-    *,
-    transport: httpx.BaseTransport | None = None,
-    timeouts: Timeouts = DEFAULT_TIMEOUTS,
-    max_wait: float = 15.0,
-) -> ClicksignClient:
-    """A client for a configuration's account: base URL from settings ``CLICKSIGN_URLS`` (via
-    ``config.service_url``), its token, its environment's rate limit.
-
-    Successful calls stamp ``config.last_successful_call_at`` (at most once a minute per client).
-    """
-    from chancela.esign.models import SignatureConfig
-
-    last_stamp: list[datetime] = []
-
-    def stamp_success() -> None:
-        now = timezone.now()
-        if last_stamp and now - last_stamp[0] < timedelta(minutes=1):
-            return
-        last_stamp[:] = [now]
-        SignatureConfig.objects.filter(pk=config.pk).update(last_successful_call_at=now)
-
-    return ClicksignClient(
-        base_url=config.service_url,
-        token=config.token,
-        environment=config.environment,
-        transport=transport,
-        timeouts=timeouts,
-        max_wait=max_wait,
-        on_success=stamp_success,
-    )

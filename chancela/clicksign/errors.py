@@ -13,10 +13,17 @@ Callers decide by type (and by the attributes below), never by parsing messages:
   ``retry_after`` (seconds, or None) says how long to wait at least; ``outcome_unknown`` is True
   when the request may have reached Clicksign and taken effect (read timeout, connection dropped
   after sending, 500/502/504), so a retried write must first look for what it may have created.
+  ``is_rate_limit`` is THE rule for "this is a rate limit, not an outage": Clicksign answered 429
+  or our shared limiter had no slot (nothing was done; wait ``retry_after`` and send the same call
+  again, without counting it as a failed attempt). A refused connection is not a rate limit.
+  ``wait_seconds()`` is how long to tell a person to wait, in whole seconds.
+
+One Portuguese wording per credential problem: :meth:`ClicksignCredentialError.explanation`.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -99,12 +106,51 @@ class CredentialErrorKind(StrEnum):
     ENVELOPES_UNAVAILABLE = "envelopes_unavailable"
 
 
+ENVIRONMENT_LABELS = {"sandbox": "sandbox", "production": "produção"}
+
+
 class ClicksignCredentialError(ClicksignError):
     """The account or token cannot be used until a person fixes the configuration."""
 
     def __init__(self, message: str, *, kind: CredentialErrorKind, **context: Any) -> None:
         super().__init__(message, **context)
         self.kind = kind
+
+    def explanation(self, *, environment: str, api_user_email: str = "") -> str:
+        """The one Portuguese explanation of this problem, with what to do next (for the IT
+        admin on the configuration screen, a failed request's reason, the failure e-mail)."""
+        env = ENVIRONMENT_LABELS.get(environment, environment)
+        if self.kind == CredentialErrorKind.INVALID_TOKEN:
+            return (
+                f"Token inválido: a Clicksign ({env}) recusou a chave de autenticação "
+                "(“Access Token inválido”). Gere um novo token em Configurações → API na conta "
+                "Clicksign deste ambiente e atualize esta configuração."
+            )
+        if self.kind == CredentialErrorKind.API_EMAIL_NOT_SET:
+            who = f" ({api_user_email})" if api_user_email else ""
+            return (
+                "O e-mail do usuário da API não está configurado na conta Clicksign: em "
+                f"Configurações → API, informe o e-mail do usuário da API{who} e clique em "
+                "“Salvar e-mail”. Sem ele a Clicksign recusa todas as chamadas, mesmo com o token "
+                "certo."
+            )
+        if self.kind == CredentialErrorKind.PLAN_WITHOUT_API:
+            return (
+                "O plano da conta Clicksign não inclui acesso à API (“A conta não possui acesso a "
+                "essa funcionalidade”). É preciso contratar um plano com API (Automação) com a "
+                "Clicksign."
+            )
+        if self.kind == CredentialErrorKind.ACCOUNT_BLOCKED:
+            return (
+                f"A conta Clicksign está bloqueada: “{self.detail}”. Fale com a Clicksign "
+                "(ajuda@clicksign.com)."
+            )
+        return (
+            "A conta Clicksign não tem a API de envelopes (3.0) habilitada — contas criadas antes "
+            "de julho de 2024 usam só a API antiga (1.9). Clique em “Testar conexão” para o "
+            "Chancela detectar a API da conta, ou peça à Clicksign (ajuda@clicksign.com) que "
+            "ative os envelopes para esta conta."
+        )
 
 
 class ClicksignRetryableError(ClicksignError):
@@ -117,6 +163,7 @@ class ClicksignRetryableError(ClicksignError):
         retry_after: float | None = None,
         outcome_unknown: bool = False,
         sent: bool = True,
+        rate_limited: bool = False,
         **context: Any,
     ) -> None:
         super().__init__(message, **context)
@@ -124,3 +171,14 @@ class ClicksignRetryableError(ClicksignError):
         self.outcome_unknown = outcome_unknown
         # False when the request never left Chancela (local rate limit, connection refused).
         self.sent = sent
+        self._rate_limited = rate_limited
+
+    @property
+    def is_rate_limit(self) -> bool:
+        """Clicksign answered 429, or our shared limiter had no slot for it: slow down and send
+        the same call again after ``retry_after``; nothing failed."""
+        return self._rate_limited or self.status == 429
+
+    def wait_seconds(self, default: float = 60.0) -> int:
+        """How long to tell a person to wait before trying again (whole seconds, at least 1)."""
+        return max(1, math.ceil(self.retry_after if self.retry_after else default))

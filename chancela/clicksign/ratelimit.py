@@ -134,6 +134,7 @@ class DatabaseRateLimiter:
                     "Limite de requisições da Clicksign: aguardando uma vaga na janela.",
                     retry_after=round(wait, 3),
                     sent=False,
+                    rate_limited=True,
                 )
             # A little jitter so that processes woken together do not collide again.
             pause = wait + random.uniform(0, 0.05)  # noqa: S311

@@ -15,7 +15,7 @@ import httpx
 from django.db import transaction
 from django.utils import timezone
 
-from chancela.clicksign.client import WEBHOOK_EVENTS, ClicksignClient, client_for_config
+from chancela.clicksign.client import WEBHOOK_EVENTS, ClicksignClient
 from chancela.clicksign.errors import (
     ClicksignCredentialError,
     ClicksignError,
@@ -25,6 +25,7 @@ from chancela.clicksign.errors import (
 )
 from chancela.clicksign.types import Webhook
 from chancela.core.http import Timeouts
+from chancela.esign.clients import client_for_config
 from chancela.esign.errors import ConfigurationError
 from chancela.esign.models import ConfigAuditEntry, ConnectionStatus, SignatureConfig
 from chancela.esign.services import signature_config_audit, signature_config_update
@@ -62,6 +63,15 @@ def _client(config: SignatureConfig, transport: httpx.BaseTransport | None) -> C
     )
 
 
+CREDENTIAL_STATUSES = {
+    CredentialErrorKind.INVALID_TOKEN: ConnectionStatus.INVALID_TOKEN,
+    CredentialErrorKind.API_EMAIL_NOT_SET: ConnectionStatus.API_EMAIL_NOT_SET,
+    CredentialErrorKind.PLAN_WITHOUT_API: ConnectionStatus.PLAN_WITHOUT_API,
+    CredentialErrorKind.ACCOUNT_BLOCKED: ConnectionStatus.ACCOUNT_BLOCKED,
+    CredentialErrorKind.ENVELOPES_UNAVAILABLE: ConnectionStatus.ENVELOPES_UNAVAILABLE,
+}
+
+
 def _env(config: SignatureConfig) -> str:
     return "sandbox" if config.is_sandbox else "produção"
 
@@ -70,40 +80,14 @@ def describe_clicksign_error(
     config: SignatureConfig, error: ClicksignError
 ) -> tuple[ConnectionStatus, str]:
     """The status and the Portuguese explanation of a Clicksign error, for the IT admin."""
-    env = _env(config)
     if isinstance(error, ClicksignCredentialError):
-        if error.kind == CredentialErrorKind.INVALID_TOKEN:
-            return ConnectionStatus.INVALID_TOKEN, (
-                f"Token inválido: a Clicksign ({env}) recusou a chave de autenticação "
-                "(“Access Token inválido”). Gere um novo token em Configurações → API na conta "
-                "Clicksign deste ambiente e atualize esta configuração."
-            )
-        if error.kind == CredentialErrorKind.API_EMAIL_NOT_SET:
-            return ConnectionStatus.API_EMAIL_NOT_SET, (
-                "O e-mail do usuário da API não está configurado na conta Clicksign: em "
-                "Configurações → API, informe o e-mail do usuário da API "
-                f"({config.api_user_email}) e clique em “Salvar e-mail”. Sem ele a Clicksign "
-                "recusa todas as chamadas, mesmo com o token certo."
-            )
-        if error.kind == CredentialErrorKind.PLAN_WITHOUT_API:
-            return ConnectionStatus.PLAN_WITHOUT_API, (
-                "O plano da conta Clicksign não inclui acesso à API (“A conta não possui acesso a "
-                "essa funcionalidade”). É preciso contratar um plano com API (Automação) com a "
-                "Clicksign."
-            )
-        if error.kind == CredentialErrorKind.ACCOUNT_BLOCKED:
-            return ConnectionStatus.ACCOUNT_BLOCKED, (
-                f"A conta Clicksign está bloqueada: “{error.detail}”. Fale com a Clicksign "
-                "(ajuda@clicksign.com)."
-            )
-        return ConnectionStatus.ENVELOPES_UNAVAILABLE, (
-            "A conta Clicksign não tem a API de envelopes (v3) habilitada — contas criadas antes "
-            "de julho de 2024 usam só a API antiga (1.9), e o Chancela usa envelopes. Peça à "
-            "Clicksign (ajuda@clicksign.com) que ative os envelopes para esta conta."
+        status = CREDENTIAL_STATUSES.get(error.kind, ConnectionStatus.ERROR)
+        return status, error.explanation(
+            environment=config.environment, api_user_email=config.api_user_email
         )
     if isinstance(error, ClicksignRetryableError):
-        if error.status == 429 or (not error.sent and error.status is None and error.retry_after):
-            wait = int((error.retry_after or 10) + 0.999)
+        if error.is_rate_limit:
+            wait = error.wait_seconds(default=10)
             return ConnectionStatus.RATE_LIMITED, (
                 "A conta Clicksign está no limite de requisições (os envios em andamento usam a "
                 f"mesma cota). Tente de novo em {wait} segundos."

@@ -24,13 +24,14 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from chancela.clicksign.client import ClicksignClient, client_for_config
+from chancela.clicksign.client import ClicksignClient
 from chancela.clicksign.errors import (
     ClicksignError,
     ClicksignPermanentError,
     ClicksignRetryableError,
 )
 from chancela.core.people import phone_is_valid, phone_normalize
+from chancela.esign.clients import client_for_config
 from chancela.esign.connection import SCREEN_MAX_WAIT, SCREEN_TIMEOUTS, describe_clicksign_error
 from chancela.signing.errors import SigningError
 from chancela.signing.inputs import DocumentInput, SignerInput
@@ -92,7 +93,7 @@ def _clicksign_failure(request: SignatureRequest, error: ClicksignError, doing: 
     _, explanation = describe_clicksign_error(request.config, error)
     retry_after = None
     if isinstance(error, ClicksignRetryableError) and error.retry_after:
-        retry_after = int(error.retry_after + 0.999)
+        retry_after = error.wait_seconds()
     return ActionError(
         "clicksign_error", f"Não foi possível {doing}: {explanation}", retry_after=retry_after
     )
@@ -140,8 +141,8 @@ def signature_request_remind(
             else:
                 client.notify_envelope(request.clicksign_envelope_id)
     except ClicksignRetryableError as error:
-        if error.status == 429 or not error.sent:
-            wait = max(1, int((error.retry_after or 60) + 0.999))
+        if error.is_rate_limit:
+            wait = error.wait_seconds(default=60)
             scope = "para cada signatário" if signer is not None else "para a solicitação toda"
             raise ActionError(
                 "remind_too_soon",

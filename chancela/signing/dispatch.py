@@ -43,13 +43,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from chancela.clicksign.client import ClicksignClient, client_for_config
+from chancela.clicksign.client import ClicksignClient
 from chancela.clicksign.errors import (
     ClicksignCredentialError,
     ClicksignError,
     ClicksignPermanentError,
     ClicksignRetryableError,
-    CredentialErrorKind,
 )
 from chancela.clicksign.types import (
     Authentication,
@@ -60,6 +59,7 @@ from chancela.clicksign.types import (
 )
 from chancela.core.http import Timeouts
 from chancela.core.killpoints import kill_point
+from chancela.esign.clients import client_for_config
 from chancela.signing.models import (
     Document,
     DocumentStatus,
@@ -113,16 +113,6 @@ ACTIVE = Q(status__in=[RequestStatus.QUEUED, RequestStatus.SENDING]) | Q(
 LIST_PAGE_SIZE = 100
 METADATA_REQUEST = "chancela_request"
 METADATA_DOCUMENT = "chancela_document"
-
-CREDENTIAL_REASONS = {
-    CredentialErrorKind.INVALID_TOKEN: "a Clicksign recusou o token de acesso (401)",
-    CredentialErrorKind.API_EMAIL_NOT_SET: "o e-mail do usuário da API não está configurado na "
-    "conta da Clicksign",
-    CredentialErrorKind.PLAN_WITHOUT_API: "o plano da conta da Clicksign não inclui a API",
-    CredentialErrorKind.ACCOUNT_BLOCKED: "a conta da Clicksign está bloqueada",
-    CredentialErrorKind.ENVELOPES_UNAVAILABLE: "a conta da Clicksign não tem a API de envelopes "
-    "(API 3.0) habilitada",
-}
 
 
 class LeaseLost(Exception):
@@ -182,7 +172,10 @@ def signature_request_dispatch(*, request_id: str) -> str:
     except ClicksignRetryableError as exc:
         return _retry_or_fail(run, exc)
     except ClicksignCredentialError as exc:
-        reason = CREDENTIAL_REASONS.get(exc.kind, exc.detail)
+        reason = exc.explanation(
+            environment=request.config.environment,
+            api_user_email=request.config.api_user_email,
+        ).rstrip(".")
         return _fail(run, f"{reason}. Corrija a configuração “{request.config.name}”.", exc)
     except ClicksignPermanentError as exc:
         field = f" (campo {exc.field})" if exc.field else ""
@@ -640,9 +633,7 @@ def _retry_or_fail(run: _Run, exc: Exception) -> str:
     # Waiting for our own rate limiter (the account is busy, or the one-a-minute notification
     # window), or Clicksign's 429 (slow down, nothing was done): reschedule for the reset
     # without spending an attempt.
-    local_wait = isinstance(exc, ClicksignRetryableError) and (
-        (not exc.sent and exc.retry_after is not None) or exc.status == 429
-    )
+    local_wait = isinstance(exc, ClicksignRetryableError) and exc.is_rate_limit
     if not local_wait and attempts >= settings.CHANCELA_DISPATCH_MAX_ATTEMPTS:
         who = (
             "a Clicksign continuou indisponível"

@@ -15,12 +15,13 @@ from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from chancela.clicksign.client import ClicksignClient, client_for_config
+from chancela.clicksign.client import ClicksignClient
 from chancela.clicksign.ratelimit import LIMITS
-from chancela.clicksign.testing import ReceivedRequest, WebhookReceiver, point_clicksign_at
+from chancela.esign.clients import client_for_config
 from chancela.esign.connection import signature_config_register_webhook
 from chancela.esign.models import SignatureConfig
 from chancela.signing.models import RequestStatus, SignatureRequest
+from chancela.testing.clicksign import ReceivedRequest, WebhookReceiver, point_clicksign_at
 from chancela.testing.factories import (
     make_config,
     make_document_type,

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from chancela.callbacks.archive import document_signed_file_archive, download_host_allowed
+from chancela.callbacks.archive import document_signed_file_archive
 from chancela.callbacks.tests.conftest import deliver, run_jobs
+from chancela.esign.clients import client_for_config
 from chancela.signing.models import RequestStatus
+from chancela.testing.factories import make_config, make_unit
 
 
 def _closed(cb, client: Client, **settings_changes):
@@ -21,21 +23,27 @@ def _closed(cb, client: Client, **settings_changes):
     return request
 
 
-def test_it_allows_only_clicksign_storage_and_the_service_host(settings):
+def test_it_allows_only_clicksign_storage_the_service_host_and_the_setting(settings, db):
     settings.CLICKSIGN_URLS = {
         "sandbox": "http://127.0.0.1:8765",
         "production": "https://app.clicksign.com",
     }
-    settings.CHANCELA_SIGNED_FILE_HOSTS = ["files.escola.edu.br"]
+    settings.CHANCELA_SIGNED_FILE_HOSTS = ["files.escola.edu.br", "cdn.escola.edu.br:8443"]
+    unit = make_unit()
+    sandbox = make_config(unit)
+    production = make_config(make_unit(), environment="production")
     s3 = "https://clicksign-prod.s3.amazonaws.com/x.pdf?X-Amz-Expires=300"
-    assert download_host_allowed(environment="production", url=s3)
-    assert not download_host_allowed(environment="production", url=s3.replace("https", "http"))
-    assert download_host_allowed(environment="sandbox", url="http://127.0.0.1:8765/__files/a")
-    assert not download_host_allowed(
-        environment="production", url="http://127.0.0.1:8765/__files/a"
-    )
-    assert not download_host_allowed(environment="sandbox", url="https://evil.example.com/a.pdf")
-    assert download_host_allowed(environment="sandbox", url="https://files.escola.edu.br/a.pdf")
+    with client_for_config(production) as client:
+        assert client.download_allowed(s3)
+        assert not client.download_allowed(s3.replace("https", "http"))
+        assert not client.download_allowed("http://127.0.0.1:8765/__files/a")
+        # The setting is honoured by the client that downloads (it used to be ignored there).
+        assert client.download_allowed("https://files.escola.edu.br/a.pdf")
+        assert client.download_allowed("https://cdn.escola.edu.br:8443/a.pdf")
+        assert not client.download_allowed("https://cdn.escola.edu.br/a.pdf")
+    with client_for_config(sandbox) as client:
+        assert client.download_allowed("http://127.0.0.1:8765/__files/a")
+        assert not client.download_allowed("https://evil.example.com/a.pdf")
 
 
 def test_it_retries_while_the_signed_file_is_not_ready(cb, client):

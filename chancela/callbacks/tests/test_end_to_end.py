@@ -11,9 +11,9 @@ import time
 import httpx
 import pytest
 
-from chancela.clicksign.testing import point_clicksign_at
 from chancela.esign.connection import signature_config_register_webhook
 from chancela.signing.models import RequestStatus, SignatureRequest
+from chancela.testing.clicksign import point_clicksign_at
 from chancela.testing.factories import (
     make_api_key,
     make_config,

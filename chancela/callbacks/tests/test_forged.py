@@ -8,7 +8,7 @@ import json
 
 from chancela.callbacks.models import InboundCallback, RejectedCallback
 from chancela.callbacks.tests.conftest import deliver
-from chancela.clicksign.testing import ReceivedRequest
+from chancela.testing.clicksign import ReceivedRequest
 from chancela.testing.factories import make_config, make_unit
 from clicksign_emulator import webhook_signature
 

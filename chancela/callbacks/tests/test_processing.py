@@ -10,10 +10,10 @@ from django.test import Client
 from chancela.callbacks.models import AppliedEvent, CallbackState, InboundCallback
 from chancela.callbacks.processing import callbacks_retry_due
 from chancela.callbacks.tests.conftest import deliver, run_jobs
-from chancela.clicksign.testing import ReceivedRequest
 from chancela.notifications.models import OutboundEvent
 from chancela.notifications.services import host_endpoint_create
 from chancela.signing.models import DocumentStatus, RequestEvent, RequestStatus, SignerStatus
+from chancela.testing.clicksign import ReceivedRequest
 from chancela.testing.receiver import http_receiver
 from clicksign_emulator import webhook_signature
 

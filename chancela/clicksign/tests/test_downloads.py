@@ -5,7 +5,7 @@ import pytest
 
 from chancela.clicksign.client import ClicksignClient
 from chancela.clicksign.errors import ClicksignPermanentError
-from chancela.clicksign.testing import make_envelope
+from chancela.testing.clicksign import make_envelope
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def test_it_accepts_clicksigns_storage_hosts(recorded):
         "clicksign-sandbox-content.s3.amazonaws.com",
         "clicksign-content-sandbox.s3.sa-east-1.amazonaws.com",
     ):
-        assert client._download_allowed(httpx.URL(f"https://{host}/a.pdf?X-Amz-Expires=300"))
+        assert client.download_allowed(f"https://{host}/a.pdf?X-Amz-Expires=300")
 
 
 def test_it_stops_a_download_over_the_size_cap(recorded):

@@ -17,9 +17,9 @@ from chancela.clicksign.errors import (
     ClicksignRetryableError,
     CredentialErrorKind,
 )
-from chancela.clicksign.testing import emulator_account, make_envelope
 from chancela.clicksign.types import Qualification
 from chancela.core.http import Timeouts
+from chancela.testing.clicksign import emulator_account, make_envelope
 from clicksign_emulator import blank_pdf
 
 pytestmark = pytest.mark.django_db
@@ -270,6 +270,21 @@ def test_it_maps_a_refused_connection_to_retryable_not_sent():
     with client, pytest.raises(ClicksignRetryableError) as error:
         client.envelopes_list()
     assert not error.value.sent and not error.value.outcome_unknown
+    # An outage is not a rate limit: nobody should be told to "wait a minute" for it.
+    assert not error.value.is_rate_limit
+
+
+def test_it_calls_a_429_and_a_local_wait_rate_limits(api, clicksign_emulator):
+    clicksign_emulator.control.add_fault("rate_limit", path="^/api/v3/envelopes$", count=1)
+    with pytest.raises(ClicksignRetryableError) as answered:
+        api.envelopes_list()
+    assert answered.value.is_rate_limit and answered.value.sent
+    # The 429 blocked the account in the shared limiter: the next call waits locally.
+    api.max_wait = 0.0
+    with pytest.raises(ClicksignRetryableError) as waited:
+        api.envelopes_list()
+    assert waited.value.is_rate_limit and not waited.value.sent
+    assert waited.value.wait_seconds() >= 1
 
 
 # ---------------------------------------------------------------------- secrecy

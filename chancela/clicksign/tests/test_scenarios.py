@@ -19,9 +19,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from chancela.clicksign.client import ClicksignClient, client_for_config
+from chancela.clicksign.client import ClicksignClient
 from chancela.clicksign.errors import ClicksignNotFoundError, ClicksignPermanentError
-from chancela.clicksign.testing import make_envelope
+from chancela.esign.clients import client_for_config
+from chancela.testing.clicksign import make_envelope
 from clicksign_emulator import ControlClient
 
 pytestmark = pytest.mark.django_db

@@ -2,11 +2,11 @@
 
 import pytest
 
-from chancela.clicksign.client import client_for_config
-from chancela.clicksign.testing import point_clicksign_at
 from chancela.core.management.commands.run_local import link_demo_to_emulator
 from chancela.demo import demo_config, seed_demo
+from chancela.esign.clients import client_for_config
 from chancela.esign.models import ConfigAuditEntry
+from chancela.testing.clicksign import point_clicksign_at
 from clicksign_emulator import DEMO_SANDBOX_TOKEN
 
 pytestmark = pytest.mark.django_db

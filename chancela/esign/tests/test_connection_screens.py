@@ -9,11 +9,12 @@ import socket
 import pytest
 from django.urls import reverse
 
-from chancela.clicksign.client import WEBHOOK_EVENTS, client_for_config
+from chancela.clicksign.client import WEBHOOK_EVENTS
 from chancela.clicksign.events import verify_signature
-from chancela.clicksign.testing import emulator_account, make_envelope, point_clicksign_at
+from chancela.esign.clients import client_for_config
 from chancela.esign.models import ConfigAuditEntry, SignatureConfig
 from chancela.institutions.models import SharingType
+from chancela.testing.clicksign import emulator_account, make_envelope, point_clicksign_at
 from chancela.testing.factories import (
     MANAGE_CONFIG,
     TEST_WEBHOOK_SECRET,

@@ -12,7 +12,6 @@ import httpx
 import pytest
 from django.urls import reverse
 
-from chancela.clicksign.testing import emulator_account, point_clicksign_at
 from chancela.esign.connection import signature_config_register_webhook
 from chancela.esign.errors import ConfigurationError
 from chancela.esign.models import (
@@ -34,6 +33,7 @@ from chancela.esign.promotion import (
 from chancela.esign.services import signature_config_set_active, signature_config_update
 from chancela.institutions.models import SharingType
 from chancela.signing.models import RequestStatus, SignatureRequest
+from chancela.testing.clicksign import emulator_account, point_clicksign_at
 from chancela.testing.factories import (
     MANAGE_CONFIG,
     SEND_DOCUMENTS,

@@ -99,6 +99,20 @@ def test_it_says_plainly_when_a_reminder_comes_too_soon(running, staff, clicksig
     signature_request_remind(request=running, signer=other, actor=Actor(user=staff))
 
 
+def test_it_does_not_call_an_unreachable_clicksign_a_reminder_limit(running, staff, settings):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    settings.CLICKSIGN_URLS = {"sandbox": f"http://127.0.0.1:{port}"}
+    with pytest.raises(ActionError) as caught:
+        signature_request_remind(request=running, signer=running.signers.first(), actor=Actor())
+    assert caught.value.code == "clicksign_error"
+    assert "um lembrete por minuto" not in caught.value.message
+    assert "Não foi possível enviar o lembrete" in caught.value.message
+
+
 def test_it_refuses_to_remind_before_the_envelope_runs(new_request, staff, clicksign_emulator):
     queued = new_request()
     with pytest.raises(ActionError) as caught:

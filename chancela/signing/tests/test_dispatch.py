@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from chancela.clicksign.client import client_for_config
+from chancela.esign.clients import client_for_config
 from chancela.esign.models import SignatureConfig
 from chancela.signing.dispatch import (
     STEP_DONE,

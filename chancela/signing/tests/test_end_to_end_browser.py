@@ -58,7 +58,7 @@ def wait_until(check: Callable[[], Any], *, timeout: float, what: str) -> Any:
 
 
 def test_it_sends_signs_and_downloads_in_the_browser(page, tmp_path, settings, clicksign_emulator):
-    from chancela.clicksign.testing import point_clicksign_at
+    from chancela.testing.clicksign import point_clicksign_at
 
     point_clicksign_at(settings, clicksign_emulator)
     control = clicksign_emulator.control

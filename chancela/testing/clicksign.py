@@ -31,7 +31,7 @@ from typing import Any
 
 import pytest
 
-from chancela.clicksign.client import ClicksignClient, client_for_config
+from chancela.clicksign.client import ClicksignClient
 from chancela.clicksign.types import (
     Authentication,
     Document,
@@ -39,6 +39,7 @@ from chancela.clicksign.types import (
     Qualification,
     Signer,
 )
+from chancela.esign.clients import client_for_config
 from chancela.esign.models import SignatureConfig
 from chancela.testing.factories import make_config, make_cpf, make_unit
 from clicksign_emulator import DEMO_API_USER_EMAIL, blank_pdf

@@ -1,0 +1,52 @@
+"""The Clicksign client of a configuration: the one place that turns a ``SignatureConfig`` into a
+client (base URL from settings, token, environment's rate limit, allowed signed-file hosts).
+
+It lives on the configuration side so that ``chancela.clicksign`` stays the bottom layer and
+knows nothing of the apps above it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import httpx
+from django.conf import settings
+from django.utils import timezone
+
+from chancela.clicksign.client import DEFAULT_TIMEOUTS, ClicksignClient
+from chancela.core.http import Timeouts
+from chancela.esign.models import SignatureConfig
+
+
+def client_for_config(
+    config: SignatureConfig,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    max_wait: float = 15.0,
+) -> ClicksignClient:
+    """A client for a configuration's account: base URL from settings ``CLICKSIGN_URLS`` (via
+    ``config.service_url``), its token, its environment's rate limit, and the extra signed-file
+    hosts of ``CHANCELA_SIGNED_FILE_HOSTS``.
+
+    Successful calls stamp ``config.last_successful_call_at`` (at most once a minute per client).
+    """
+    last_stamp: list[datetime] = []
+
+    def stamp_success() -> None:
+        now = timezone.now()
+        if last_stamp and now - last_stamp[0] < timedelta(minutes=1):
+            return
+        last_stamp[:] = [now]
+        SignatureConfig.objects.filter(pk=config.pk).update(last_successful_call_at=now)
+
+    return ClicksignClient(
+        base_url=config.service_url,
+        token=config.token,
+        environment=config.environment,
+        transport=transport,
+        timeouts=timeouts,
+        max_wait=max_wait,
+        on_success=stamp_success,
+        signed_file_hosts=tuple(settings.CHANCELA_SIGNED_FILE_HOSTS),
+    )
