@@ -402,7 +402,7 @@ SORTABLE = ("name", "created", "modified", "deadline_at", "status")
 @route("GET", "/envelopes")
 def envelopes_list(ctx: Ctx) -> Response:
     emu = ctx.emu
-    items = [e for e in emu.envelopes.values() if e.account_key == ctx.account.key]
+    items = [e for e in emu.envelopes.values() if e.account_key == ctx.account.key and not e.legacy]
     status = ctx.request.param("filter[status]")
     if status:
         wanted = status.split(",")

@@ -141,6 +141,10 @@ class ControlClient:
     def envelope(self, envelope_id: str) -> dict[str, Any]:
         return self._call("GET", f"/envelopes/{envelope_id}")
 
+    def legacy_signers(self, account_key: str | None = None) -> list[dict[str, Any]]:
+        """API 1.9 account-level signers, oldest first."""
+        return self._call("GET", "/legacy-signers", params={"account_key": account_key})
+
     def notifications(self, **filters: str) -> list[dict[str, Any]]:
         """Filters: envelope_id, signer_id, kind, account_key."""
         return self._call("GET", "/notifications", params=filters)

@@ -382,6 +382,22 @@ def envelope_dump(server: EmulatorServer, request: Request, envelope_id: str) ->
         return Response.control(200, dump_envelope(emu, envelope))
 
 
+@route("GET", "/legacy-signers")
+def legacy_signers_dump(server: EmulatorServer, request: Request) -> Response:
+    """API 1.9 account-level signers (oldest first), optionally of one account."""
+    from .api_v1 import signer_public
+
+    emu = server.emulator
+    account_key = request.param("account_key")
+    with emu.lock:
+        signers = [
+            {**signer_public(s), "account_key": s.account_key}
+            for s in sorted(emu.legacy_signers.values(), key=lambda s: s.created)
+            if not account_key or s.account_key == account_key
+        ]
+    return Response.control(200, signers)
+
+
 @route("GET", "/notifications")
 def notifications_list(server: EmulatorServer, request: Request) -> Response:
     emu = server.emulator

@@ -28,6 +28,7 @@ from .model import (
     Envelope,
     Event,
     FileLink,
+    LegacySigner,
     Notification,
     Requirement,
     Signer,
@@ -157,6 +158,7 @@ class Emulator:
             self.events: dict[str, list[Event]] = {}  # document id -> events, in order
             self.notifications: list[Notification] = []
             self.webhooks: dict[str, Webhook] = {}
+            self.legacy_signers: dict[str, LegacySigner] = {}
             self.files: dict[str, FileLink] = {}
             self.settings = Settings()
             self.request_log: list[RequestLogEntry] = []
@@ -299,7 +301,7 @@ class Emulator:
         from .errors import not_found
 
         envelope = self.envelopes.get(envelope_id)
-        if envelope is None or envelope.account_key != account.key:
+        if envelope is None or envelope.account_key != account.key or envelope.legacy:
             raise not_found(envelope_id)
         return envelope
 
@@ -474,9 +476,9 @@ class Emulator:
         list_key = qualification[0].id if qualification else None
         roles = self.roles_of(document.id, signer.id)
         return {
-            "key": signer.id,
+            "key": signer.legacy_key or signer.id,
             "list_key": list_key,
-            "request_signature_key": list_key,
+            "request_signature_key": signer.id if signer.legacy_key else list_key,
             "email": signer.email,
             "name": signer.name,
             "sign_as": roles[0] if roles else None,
@@ -494,7 +496,7 @@ class Emulator:
         qualification = self.requirements_of(document.id, signer.id, "agree")
         return {
             "sign_as": roles[0] if roles else None,
-            "key": signer.id,
+            "key": signer.legacy_key or signer.id,
             "list_key": qualification[0].id if qualification else None,
             "email": signer.email,
             "name": signer.name,
@@ -936,7 +938,7 @@ class Emulator:
                 "refusal",
                 {
                     "signer": {
-                        "key": signer.id,
+                        "key": signer.legacy_key or signer.id,
                         "email": signer.email,
                         "name": signer.name,
                         "documentation": signer.documentation,

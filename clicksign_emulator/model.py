@@ -56,6 +56,10 @@ class Envelope:
     requirement_ids: list[str] = field(default_factory=list)
     #: group that has been notified automatically / manually at least once
     notified_groups: set[int] = field(default_factory=set)
+    #: an API 1.9 document's hidden envelope (one document, running from upload); never listed
+    #: or reachable through /api/v3
+    legacy: bool = False
+    sequence_enabled: bool = False
 
 
 @dataclass
@@ -103,6 +107,36 @@ class Signer:
     started: dict[str, datetime] = field(default_factory=dict)
     refused: dict[str, dict[str, Any]] = field(default_factory=dict)  # doc id -> refusal
     ip: str = "127.0.0.1"
+    #: API 1.9: the account-level signer this list (document participation) belongs to
+    legacy_key: str | None = None
+    #: API 1.9: the list's group as sent (the order applies only with ``sequence_enabled``)
+    legacy_group: int | None = None
+    legacy_message: str | None = None
+
+
+@dataclass
+class LegacySigner:
+    """An API 1.9 signer: an account-level person record, created once and listed on documents."""
+
+    key: str
+    account_key: str
+    email: str | None
+    phone_number: str | None
+    name: str
+    documentation: str | None
+    birthday: str | None
+    has_documentation: bool
+    auths: list[str]
+    delivery: str
+    communicate_by: str
+    selfie_enabled: bool
+    handwritten_enabled: bool
+    official_document_enabled: bool
+    liveness_enabled: bool
+    facial_biometrics_enabled: bool
+    location_required_enabled: bool
+    created: datetime
+    modified: datetime
 
 
 @dataclass

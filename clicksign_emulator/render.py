@@ -171,9 +171,9 @@ def legacy_signers(emu: Emulator, document: Document) -> list[dict[str, Any]]:
             continue
         signer = emu.signers[requirement.signer_id]
         entry: dict[str, Any] = {
-            "key": signer.id,
+            "key": signer.legacy_key or signer.id,
             "list_key": requirement.id,
-            "request_signature_key": requirement.id,
+            "request_signature_key": signer.id if signer.legacy_key else requirement.id,
             "email": signer.email,
             "name": signer.name,
             "sign_as": requirement.role,
@@ -183,7 +183,7 @@ def legacy_signers(emu: Emulator, document: Document) -> list[dict[str, Any]]:
             "documentation": signer.documentation,
             "birthday": signer.birthday,
             "has_documentation": signer.has_documentation,
-            "group": signer.group,
+            "group": signer.legacy_group if signer.legacy_key else signer.group,
             "refusable": signer.refusable,
             "created_at": iso_z(signer.created),
             "url": emu.widget_url(signer),
@@ -210,7 +210,7 @@ def legacy_document(emu: Emulator, document: Document, history: list[Event]) -> 
     return {
         "key": document.id,
         "account_key": document.account_key,
-        "path": f"/{envelope.name}/{document.filename}",
+        "path": envelope.name if envelope.legacy else f"/{envelope.name}/{document.filename}",
         "filename": document.filename,
         "uploaded_at": iso_z(document.created),
         "updated_at": iso_z(document.modified),
@@ -220,7 +220,11 @@ def legacy_document(emu: Emulator, document: Document, history: list[Event]) -> 
         "auto_close": envelope.auto_close,
         "locale": envelope.locale,
         "metadata": document.creation_metadata,
-        "sequence_enabled": len({s.group for s in emu.envelope_signers(envelope)}) > 1,
+        "sequence_enabled": (
+            envelope.sequence_enabled
+            if envelope.legacy
+            else len({s.group for s in emu.envelope_signers(envelope)}) > 1
+        ),
         "signable_group": emu.current_group(envelope),
         "remind_interval": envelope.remind_interval,
         "block_after_refusal": envelope.block_after_refusal,

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from . import api, control, pages
+from . import api, api_v1, control, pages
 from . import constants as C
 from .core import AccountSpec, Emulator
 from .errors import JSON_API, internal_error_body, too_many_requests_json
@@ -316,6 +316,8 @@ class EmulatorServer:
 
     def _route(self, request: Request, entry: Any) -> Response:
         try:
+            if api_v1.is_legacy_path(request.path):
+                return api_v1.handle(self.emulator, request, entry)
             if request.path.startswith("/api/"):
                 return api.handle(self.emulator, request, entry)
             return pages.handle(self.emulator, request)

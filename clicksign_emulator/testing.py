@@ -57,6 +57,18 @@ class EmulatorHandle:
         kwargs.setdefault("verify", False)  # plain HTTP on loopback; skips loading CA certs
         return httpx.Client(base_url=self.api_url, headers=headers, **kwargs)
 
+    def legacy_api(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        """An ``httpx.Client`` on ``/api`` (paths ``/v1/...``, ``/v2/webhooks``) sending the
+        token as ``?access_token=`` (API 1.9)."""
+        kwargs.setdefault("timeout", 10.0)
+        kwargs.setdefault("verify", False)
+        return httpx.Client(
+            base_url=f"{self.base_url}/api",
+            params={"access_token": token or self.token},
+            headers={"Accept": "application/json"},
+            **kwargs,
+        )
+
     def __iter__(self) -> Iterator[Any]:
         yield self.server
         yield self.control
