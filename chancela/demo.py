@@ -38,6 +38,17 @@ UNITS = [
 ]
 
 
+# The people behind the demo logins: the header shows the first name and the profile.
+DEMO_STAFF_NAMES = {
+    "ti.centro": ("Rafael", "Mendes"),
+    "secretaria.centro": ("Lúcia", "Andrade"),
+    "ti.norte": ("Tiago", "Correia"),
+    "secretaria.norte": ("Paula", "Vieira"),
+    "ti.faculdade": ("Caio", "Moreira"),
+    "secretaria.faculdade": ("Sônia", "Ribeiro"),
+}
+
+
 @dataclass
 class DemoLogin:
     username: str
@@ -89,7 +100,7 @@ def seed_demo() -> list[DemoLogin]:
 
     logins = [DemoLogin("admin", DEMO_PASSWORD, "administrador geral (todas as unidades)")]
     admin = User.objects.create_superuser(
-        "admin", "admin@demo.chancela.local", DEMO_PASSWORD, first_name="Administração"
+        "admin", "admin@demo.chancela.local", DEMO_PASSWORD, first_name="Admin"
     )
     for code, unit in units.items():
         slug = code.lower()
@@ -97,12 +108,13 @@ def seed_demo() -> list[DemoLogin]:
             ("ti", it_profile, "TI / integração"),
             ("secretaria", office_profile, "secretaria acadêmica"),
         ):
+            first_name, last_name = DEMO_STAFF_NAMES[f"{prefix}.{slug}"]
             user = User.objects.create_user(
                 f"{prefix}.{slug}",
                 f"{prefix}.{slug}@demo.chancela.local",
                 DEMO_PASSWORD,
-                first_name=label.capitalize(),
-                last_name=unit.name,
+                first_name=first_name,
+                last_name=last_name,
             )
             user.groups.add(profile)
             UnitAccess.objects.create(user=user, unit=unit)

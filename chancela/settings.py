@@ -84,7 +84,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "chancela.web.errors.FriendlyErrorPagesMiddleware",
 ]
+CSRF_FAILURE_VIEW = "chancela.web.errors.csrf_failure"
 
 ROOT_URLCONF = "chancela.urls"
 

@@ -21,3 +21,9 @@ urlpatterns = [
     path("", include("chancela.batches.urls")),
     path("", include("chancela.web.urls")),
 ]
+
+# Portuguese error pages (with DEBUG on too: see chancela.web.errors).
+handler400 = "chancela.web.errors.bad_request"
+handler403 = "chancela.web.errors.permission_denied"
+handler404 = "chancela.web.errors.page_not_found"
+handler500 = "chancela.web.errors.server_error"

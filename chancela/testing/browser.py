@@ -45,3 +45,16 @@ def login(page: Any, base_url: str, username: str, password: str) -> None:
     page.get_by_label("Senha").fill(password)
     page.get_by_role("button", name="Entrar").click()
     page.wait_for_url(f"{base_url}/")
+
+
+def open_menu(page: Any, label: str) -> None:
+    """Follow a header menu entry, opening the "Administração" group (or the phone menu)
+    first when the entry lives there."""
+    toggle = page.locator(".nav-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false":
+        toggle.click()
+    nav = page.get_by_role("navigation", name="Menu principal")
+    link = nav.get_by_role("link", name=label, exact=True)
+    if not link.is_visible():
+        nav.locator("details.navgroup > summary").click()
+    link.click()

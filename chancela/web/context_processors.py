@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from chancela.institutions.selectors import units_visible_to
-from chancela.web.menu import menu_for
+from chancela.web.menu import admin_menu_for, menu_for, user_role_label, user_short_name
 
 
 def unit_filter(request: HttpRequest) -> dict[str, Any]:
@@ -21,5 +21,8 @@ def unit_filter(request: HttpRequest) -> dict[str, Any]:
         "can_manage_configs": user.has_perm("esign.manage_signature_config"),
         "can_send_documents": user.has_perm("signing.send_documents"),
         "main_menu": menu_for(user),
+        "admin_menu": admin_menu_for(user),
+        "user_short_name": user_short_name(user),
+        "user_role_label": user_role_label(user),
         "public_url": settings.PUBLIC_URL,
     }

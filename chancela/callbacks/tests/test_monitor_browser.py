@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chancela.callbacks.models import CallbackState, InboundCallback
-from chancela.testing.browser import login, save_screenshot
+from chancela.testing.browser import login, open_menu, save_screenshot
 from chancela.testing.factories import MANAGE_CONFIG, make_config, make_unit, make_user
 from chancela.testing.processes import free_port, process_env, running, wait_for_http, web_process
 from clicksign_emulator import webhook_signature
@@ -41,7 +41,7 @@ def test_it_shows_received_and_rejected_callbacks_and_reprocesses_one(page, tmp_
         InboundCallback.objects.update(state=CallbackState.FAILED, last_error="Falhou de teste.")
 
         login(page, base, "ti", "senha-forte-123")
-        page.get_by_role("link", name="Retornos da Clicksign").click()
+        open_menu(page, "Retornos da Clicksign")
         expect(page.get_by_role("heading", name="Retornos da Clicksign")).to_be_visible()
         expect(page.get_by_text("Sandbox — sem validade jurídica").first).to_be_visible()
         save_screenshot(page, "retornos-verificados")

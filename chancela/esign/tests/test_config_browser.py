@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chancela.esign.models import SignatureConfig
-from chancela.testing.browser import login, save_screenshot
+from chancela.testing.browser import login, open_menu, save_screenshot
 from chancela.testing.factories import MANAGE_CONFIG, make_unit, make_user
 from chancela.testing.processes import free_port, process_env, running, wait_for_http, web_process
 
@@ -19,7 +19,7 @@ def test_it_lets_an_admin_create_a_configuration_in_the_browser(page, tmp_path):
     with running(web_process(port, tmp_path, process_env(), workers=1)) as (web,):
         wait_for_http(f"{base}/entrar/", process=web)
         login(page, base, "ti", "senha-forte-123")
-        page.get_by_role("link", name="Configuração assinatura eletrônica").click()
+        open_menu(page, "Configuração")
         save_screenshot(page, "configuracoes-lista-vazia")
         page.get_by_role("link", name="Nova configuração").click()
         page.get_by_label("Descrição").fill("Clicksign Homologação")

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from chancela.esign.models import ConfigPromotion, DocumentType, SignatureConfig
 from chancela.esign.models import SignerRegistration as Registration
-from chancela.testing.browser import login, save_screenshot
+from chancela.testing.browser import login, open_menu, save_screenshot
 from chancela.testing.factories import (
     MANAGE_CONFIG,
     SEND_DOCUMENTS,
@@ -78,7 +78,7 @@ def test_it_lets_an_admin_promote_a_sandbox_to_production_in_the_browser(page, s
             environment="production", api_user_email="api.producao@escola.edu.br"
         )
         login(page, base, "ti", "s3nha-forte")
-        page.get_by_role("link", name="Configuração assinatura eletrônica").click()
+        open_menu(page, "Configuração")
         page.get_by_role("link", name="Clicksign Homologação").click()
         save_screenshot(page, "promocao-0-sandbox")
         page.get_by_role("link", name="Promover para produção").click()
@@ -129,7 +129,7 @@ def test_it_lets_an_admin_promote_a_sandbox_to_production_in_the_browser(page, s
         save_screenshot(page, "promocao-concluida")
 
         # The sandbox's registrations are its own; cleaning them up is tidying, done safely.
-        page.get_by_role("link", name="Configuração assinatura eletrônica").click()
+        open_menu(page, "Configuração")
         page.get_by_role("link", name="Limpeza de pessoas registradas").click()
         page.get_by_label("Campus Centro").check()
         page.get_by_role("button", name="Simular (não remove nada)").click()

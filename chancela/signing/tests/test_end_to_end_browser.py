@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from chancela.esign.models import SignatureConfig
 from chancela.signing.models import RequestStatus, SignatureRequest
-from chancela.testing.browser import login, save_screenshot
+from chancela.testing.browser import login, open_menu, save_screenshot
 from chancela.testing.factories import (
     MANAGE_CONFIG,
     SEND_DOCUMENTS,
@@ -85,7 +85,7 @@ def test_it_sends_signs_and_downloads_in_the_browser(page, tmp_path, settings, c
         login(page, base, "secretaria", PASSWORD)
 
         # Configure: the configuration screen, "Testar conexão", "Registrar webhook".
-        page.get_by_role("link", name="Configuração assinatura eletrônica").click()
+        open_menu(page, "Configuração")
         page.get_by_role("link", name="Nova configuração").click()
         page.get_by_label("Descrição").fill("Clicksign Homologação")
         page.get_by_label("Sandbox (homologação)").check()
@@ -102,7 +102,7 @@ def test_it_sends_signs_and_downloads_in_the_browser(page, tmp_path, settings, c
         make_document_type(config, name="Contrato de matrícula", code="CONTRATO")
 
         # Send one document to an adult student picked from the unit's people.
-        page.get_by_role("link", name="Enviar documento").first.click()
+        open_menu(page, "Enviar")
         page.locator("#id_unit").select_option(label="Colégio Centro")
         page.locator("#id_document_type").select_option(label="Contrato de matrícula")
         page.locator("#id_documents").set_input_files(str(pdf))
