@@ -8,8 +8,6 @@ translated to the same shape.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import math
 from collections.abc import Callable
@@ -21,7 +19,6 @@ from uuid import UUID
 from django.core.exceptions import RequestDataTooBig
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.utils.dateparse import parse_datetime
 from ninja import NinjaAPI, Query
 from ninja.decorators import decorate_view
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -30,6 +27,8 @@ from ninja.security import HttpBearer
 
 from chancela.api.errors import ApiKeyError
 from chancela.api.mapping import create_arguments, legal_validity, request_out
+from chancela.api.paging import cursor_decode, cursor_encode
+from chancela.api.rendering import PreciseJSONRenderer
 from chancela.api.schemas import (
     ActionOut,
     CancelIn,
@@ -118,6 +117,7 @@ api = NinjaAPI(
     ),
     urls_namespace="api-v1",
     auth=ApiKeyAuth(),
+    renderer=PreciseJSONRenderer(),
 )
 
 
@@ -288,28 +288,6 @@ RequestStatusFilter = Literal[
 ]
 
 
-def _encode_cursor(request: SignatureRequest) -> str:
-    raw = f"{request.updated_at.isoformat()}|{request.public_id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, public_id = raw.split("|")
-        parsed = parse_datetime(stamp)
-        UUID(public_id)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        parsed = None
-    if parsed is None:
-        raise SigningError(
-            "cursor_invalid",
-            "Cursor inválido: use o next_cursor da página anterior.",
-            "cursor",
-        )
-    return parsed, public_id
-
-
 @api.get(
     "/signature-requests",
     response={200: SignatureRequestPage, **ERRORS},
@@ -339,14 +317,14 @@ def list_signature_requests(
             status=status,
             external_id=external_id,
             updated_after=updated_after,
-            after=_decode_cursor(cursor) if cursor else None,
+            after=cursor_decode(cursor) if cursor else None,
         )[: limit + 1]
     )
     more = len(rows) > limit
     rows = rows[:limit]
     return {
         "items": [request_out(row) for row in rows],
-        "next_cursor": _encode_cursor(rows[-1]) if more else None,
+        "next_cursor": cursor_encode(rows[-1]) if more else None,
     }
 
 

@@ -10,20 +10,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.decorators import decorate_view
 from ninja.responses import Status
 
 from chancela.api.mapping import decode_document
+from chancela.api.paging import cursor_decode, cursor_encode
 from chancela.api.schemas import DocumentIn, ErrorOut, StrictSchema
 from chancela.batches.errors import BatchError
-from chancela.batches.models import Batch
-from chancela.batches.selectors import batch_counts, batches_for_api_key
-from chancela.batches.services import RowPdf, batch_submit
+from chancela.batches.models import Batch, BatchRow
+from chancela.batches.selectors import (
+    batch_counts,
+    batch_rows_page,
+    batches_changed,
+    batches_for_api_key,
+)
+from chancela.batches.services import RowPdf, batch_submit, row_external_id
 from chancela.core.errors import DomainError
 from chancela.signing.errors import SigningError
 from chancela.signing.selectors import document_type_for_unit, units_of_api_key
@@ -69,8 +75,9 @@ class BatchIn(StrictSchema):
     external_id: str = Field(
         "",
         max_length=100,
-        description="Identificador do lote no sistema acadêmico: reenviar o mesmo devolve o "
-        "lote já criado (200), sem criar nem iniciar nada de novo.",
+        description="Identificador do lote no sistema acadêmico, único por unidade. Reenviar o "
+        "mesmo external_id com o mesmo conteúdo devolve o lote já criado (200), sem criar nem "
+        "iniciar nada de novo; com outro conteúdo, 409 `external_id_conflict` com `existing_id`.",
     )
     start: bool = Field(
         True, description="Iniciar o envio logo, se nenhuma linha incluída tiver problemas."
@@ -94,7 +101,9 @@ class BatchRowOut(Schema):
     excluded: bool
     problems: list[ProblemOut]
     duplicate_of: int | None = Field(None, description="Linha anterior que esta repete")
-    state: str = Field(..., description="pending, created ou failed")
+    state: RowStateValue = Field(
+        ..., description="pending (aguardando), created (solicitação criada), failed (falhou)"
+    )
     request_id: UUID | None = None
     error: str = ""
 
@@ -109,30 +118,49 @@ class BatchCountsOut(Schema):
     pending: int
 
 
-class BatchOut(Schema):
+BatchStatusValue = Literal["draft", "running", "done"]
+RowStateValue = Literal["pending", "created", "failed"]
+
+
+class BatchSummaryOut(Schema):
     id: UUID
     external_id: str
     unit: str
     document_type: str
     title: str
-    status: str = Field(
+    status: BatchStatusValue = Field(
         ...,
         description="draft (em conferência: nada enviado), running (criando as solicitações), "
         "done (todas as linhas processadas)",
     )
     counts: BatchCountsOut
     file_notes: list[str]
-    rows: list[BatchRowOut]
     created_at: datetime
+    updated_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
 
 
-def batch_out(batch: Batch) -> dict[str, Any]:
-    from chancela.batches.services import row_external_id
+class BatchOut(BatchSummaryOut):
+    rows: list[BatchRowOut]
 
+
+class BatchPage(Schema):
+    items: list[BatchSummaryOut]
+    next_cursor: str | None = Field(
+        None, description="Passe em ?cursor= para a próxima página; null na última."
+    )
+
+
+class BatchRowPage(Schema):
+    items: list[BatchRowOut]
+    next_cursor: str | None = Field(
+        None, description="Passe em ?cursor= para a próxima página; null na última."
+    )
+
+
+def _summary_out(batch: Batch) -> dict[str, Any]:
     counts = batch_counts(batch=batch)
-    rows = batch.rows.select_related("request").order_by("line")
     return {
         "id": batch.public_id,
         "external_id": batch.external_id,
@@ -150,24 +178,30 @@ def batch_out(batch: Batch) -> dict[str, Any]:
             "pending": counts.pending,
         },
         "file_notes": batch.file_notes,
-        "rows": [
-            {
-                "line": row.line,
-                "student_code": row.data.get("student_code", ""),
-                "external_id": row_external_id(batch=batch, row=row),
-                "excluded": row.excluded,
-                "problems": row.problems,
-                "duplicate_of": row.duplicate_of,
-                "state": row.state,
-                "request_id": row.request.public_id if row.request else None,
-                "error": row.error,
-            }
-            for row in rows
-        ],
         "created_at": batch.created_at,
+        "updated_at": batch.updated_at,
         "started_at": batch.started_at,
         "finished_at": batch.finished_at,
     }
+
+
+def _row_out(batch: Batch, row: BatchRow) -> dict[str, Any]:
+    return {
+        "line": row.line,
+        "student_code": row.data.get("student_code", ""),
+        "external_id": row_external_id(batch=batch, row=row),
+        "excluded": row.excluded,
+        "problems": row.problems,
+        "duplicate_of": row.duplicate_of,
+        "state": row.state,
+        "request_id": row.request.public_id if row.request else None,
+        "error": row.error,
+    }
+
+
+def batch_out(batch: Batch) -> dict[str, Any]:
+    rows = batch.rows.select_related("request").order_by("line")
+    return {**_summary_out(batch), "rows": [_row_out(batch, row) for row in rows]}
 
 
 def _batch_or_404(api_key: Any, batch_id: UUID) -> Batch:
@@ -189,7 +223,7 @@ def _limit_body_size(run: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return wrapper
 
 
-ERRORS = {401: ErrorOut, 404: ErrorOut, 413: ErrorOut, 422: ErrorOut}
+ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
 
 
 @router.post(
@@ -228,13 +262,6 @@ def create_batch(request: HttpRequest, payload: BatchIn) -> Status:
             f"“{unit.code}”.",
             "document_type",
         )
-    existing = (
-        Batch.objects.filter(unit=unit, external_id=payload.external_id.strip()).first()
-        if payload.external_id.strip()
-        else None
-    )
-    if existing is not None:
-        return Status(200, batch_out(existing))
     rows, pdfs = [], {}
     for index, row in enumerate(payload.rows):
         line = index + 1
@@ -246,7 +273,7 @@ def create_batch(request: HttpRequest, payload: BatchIn) -> Status:
                 error.code, error.message, f"rows[{index}].document.content_base64"
             ) from error
         pdfs[line] = RowPdf(document.filename, document.content)
-    batch = batch_submit(
+    batch, created = batch_submit(
         unit=unit,
         document_type=document_type,
         title=payload.title,
@@ -258,7 +285,7 @@ def create_batch(request: HttpRequest, payload: BatchIn) -> Status:
         start=payload.start,
         exclude_rows_with_problems=payload.exclude_rows_with_problems,
     )
-    return Status(201, batch_out(batch))
+    return Status(201 if created else 200, batch_out(batch))
 
 
 @router.get(
@@ -269,3 +296,84 @@ def create_batch(request: HttpRequest, payload: BatchIn) -> Status:
 )
 def get_batch(request: HttpRequest, batch_id: UUID) -> dict[str, Any]:
     return batch_out(_batch_or_404(request.auth, batch_id))  # type: ignore[attr-defined]
+
+
+@router.get(
+    "",
+    response={200: BatchPage, **ERRORS},
+    url_name="batch_list",
+    summary="Listar lotes, dos menos aos mais recentemente alterados",
+    description=(
+        "Ordenados por `updated_at` (e id). `updated_at` muda quando a situação do lote muda e "
+        "a cada linha processada, corrigida ou excluída: guarde o maior visto e pergunte de novo "
+        "com `updated_after`. Sem as linhas: veja `GET /batches/{id}/rows`."
+    ),
+)
+def list_batches(
+    request: HttpRequest,
+    unit: str | None = None,
+    status: BatchStatusValue | None = None,
+    external_id: str | None = None,
+    updated_after: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+) -> dict[str, Any]:
+    api_key = request.auth  # type: ignore[attr-defined]
+    found = None
+    if unit:
+        found = units_of_api_key(api_key=api_key).filter(code__iexact=unit.strip()).first()
+        if found is None:
+            raise SigningError(
+                "unit_not_found",
+                f"Unidade “{unit}” não encontrada entre as unidades desta chave de API.",
+                "unit",
+            )
+    batches = list(
+        batches_changed(
+            batches=batches_for_api_key(api_key=api_key),
+            unit=found,
+            status=status,
+            external_id=external_id,
+            updated_after=updated_after,
+            after=cursor_decode(cursor) if cursor else None,
+        )[: limit + 1]
+    )
+    more = len(batches) > limit
+    batches = batches[:limit]
+    return {
+        "items": [_summary_out(batch) for batch in batches],
+        "next_cursor": cursor_encode(batches[-1]) if more else None,
+    }
+
+
+@router.get(
+    "/{batch_id}/rows",
+    response={200: BatchRowPage, **ERRORS},
+    url_name="batch_rows",
+    summary="As linhas de um lote, com a solicitação criada por cada uma",
+    description=(
+        "Em ordem de linha, páginas de até `limit`; siga `next_cursor` enquanto não for null. "
+        "`request_id` é a solicitação criada pela linha (`GET /signature-requests/{id}`)."
+    ),
+)
+def list_batch_rows(
+    request: HttpRequest,
+    batch_id: UUID,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=500),
+) -> dict[str, Any]:
+    batch = _batch_or_404(request.auth, batch_id)  # type: ignore[attr-defined]
+    after_line = 0
+    if cursor:
+        if not cursor.isdigit():
+            raise BatchError(
+                "cursor_invalid", "Cursor inválido: use o next_cursor da página anterior.", "cursor"
+            )
+        after_line = int(cursor)
+    rows = batch_rows_page(batch=batch, after_line=after_line, limit=limit + 1)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "items": [_row_out(batch, row) for row in rows],
+        "next_cursor": str(rows[-1].line) if more else None,
+    }

@@ -47,6 +47,8 @@ class Batch(models.Model):
     message = models.TextField(_("mensagem"), blank=True, max_length=3000)
     # Given by the host ERP: a second POST with the same external_id returns the same batch.
     external_id = models.CharField(max_length=100, blank=True)
+    # SHA-256 of the content the host sent (``batch_create``): a replay must match it exactly.
+    input_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(
         _("situação"), max_length=20, choices=BatchStatus.choices, default=BatchStatus.DRAFT
     )
@@ -69,6 +71,9 @@ class Batch(models.Model):
     # its worker and is resumed by the periodic job.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Bumped whenever what the host sees changes (status, a row's state, a row fixed or
+    # excluded): ``GET /api/v1/batches?updated_after=`` polls by it.
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         verbose_name = _("envio em lote")

@@ -14,11 +14,12 @@ same row meet the database constraint, whose loser also gets the winner's reques
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -27,10 +28,11 @@ from django.utils import timezone
 
 from chancela.batches.checks import duplicates_find, plan_context_for, row_inputs, row_problems
 from chancela.batches.columns import FIELD_KEYS
-from chancela.batches.errors import BatchError
+from chancela.batches.errors import BatchError, BatchIdempotencyConflict
 from chancela.batches.models import Batch, BatchRow, BatchStatus, RowState
 from chancela.batches.uploads import ZipPdf
 from chancela.core.errors import DomainError
+from chancela.core.idempotency import content_fingerprint
 from chancela.core.pdf import PdfError, pdf_filename_clean, pdf_inspect
 from chancela.esign.models import DocumentType
 from chancela.institutions.models import Unit
@@ -97,7 +99,62 @@ class RowPdf:
     content: bytes
 
 
-def batch_create(
+class BatchCreated(NamedTuple):
+    batch: Batch
+    created: bool  # False: an idempotent replay of the same external_id and content
+
+
+def _batch_fingerprint(
+    *,
+    unit: Unit,
+    document_type: DocumentType,
+    title: str,
+    message: str,
+    rows: Sequence[tuple[int, dict[str, str]]],
+    row_pdfs: dict[int, RowPdf],
+) -> str:
+    """The content a host sent: what a replay of the same ``external_id`` must repeat."""
+    return content_fingerprint(
+        {
+            "unit": unit.pk,
+            "document_type": document_type.pk,
+            "title": title,
+            "message": message,
+            "rows": [[line, _clean_row(data)] for line, data in rows],
+            "pdfs": {
+                str(line): [pdf.filename, hashlib.sha256(pdf.content).hexdigest()]
+                for line, pdf in sorted(row_pdfs.items())
+            },
+        }
+    )
+
+
+def _batch_replay(*, unit: Unit, external_id: str, fingerprint: str) -> Batch | None:
+    existing = Batch.objects.filter(unit=unit, external_id=external_id).first()
+    if existing is None:
+        return None
+    if existing.input_fingerprint != fingerprint:
+        raise BatchIdempotencyConflict(
+            "external_id_conflict",
+            f"O external_id “{external_id}” já foi usado nesta unidade pelo lote "
+            f"{existing.public_id}, com outro conteúdo. Um reenvio precisa ser idêntico; para "
+            "um lote novo, use outro external_id.",
+            "external_id",
+            str(existing.public_id),
+        )
+    return existing
+
+
+def _clean_row(data: dict[str, str]) -> dict[str, str]:
+    return {key: str(data.get(key) or "").strip()[:300] for key in FIELD_KEYS}
+
+
+def batch_create(**arguments: Any) -> Batch:
+    """``batch_create_or_replay`` for callers that never replay (the upload screen)."""
+    return batch_create_or_replay(**arguments).batch
+
+
+def batch_create_or_replay(
     *,
     unit: Unit,
     document_type: DocumentType,
@@ -112,16 +169,35 @@ def batch_create(
     notes: Sequence[str] = (),
     created_by: Any = None,
     api_key: Any = None,
-) -> Batch:
+) -> BatchCreated:
     """Store a batch in conference (``draft``) with every row's problems (the pre-flight).
 
     PDFs come either from the ZIP (``zip_pdfs``, matched to rows by student code) or per row
     (``row_pdfs``, the API). ``notes`` (and PDFs matching no row) are kept on the batch.
+
+    Idempotent per unit and ``external_id``, exactly like requests: the same content returns
+    the existing batch (``created=False``), other content is a ``BatchIdempotencyConflict``;
+    concurrent identical submissions meet the database constraint and the losers get the
+    winner's batch.
     """
     title, message = _clean_title(title, message)
     batch_check_context(unit=unit, document_type=document_type)
     if not rows:
         raise BatchError("rows_required", "O lote não tem nenhuma linha.", "rows")
+    external_id = (external_id or "").strip()[:100]
+    fingerprint = ""
+    if external_id:
+        fingerprint = _batch_fingerprint(
+            unit=unit,
+            document_type=document_type,
+            title=title,
+            message=message,
+            rows=rows,
+            row_pdfs=row_pdfs or {},
+        )
+        replay = _batch_replay(unit=unit, external_id=external_id, fingerprint=fingerprint)
+        if replay is not None:
+            return BatchCreated(replay, False)
     today = timezone.localdate()
     context = plan_context_for(unit=unit, document_type=document_type)
     batch = Batch(
@@ -129,7 +205,8 @@ def batch_create(
         document_type=document_type,
         title=title,
         message=message,
-        external_id=(external_id or "").strip()[:100],
+        external_id=external_id,
+        input_fingerprint=fingerprint,
         csv_filename=(csv_filename or "")[:200],
         zip_filename=(zip_filename or "")[:200],
         created_by=created_by,
@@ -138,7 +215,7 @@ def batch_create(
     built: list[BatchRow] = []
     lines_by_code: dict[str, list[BatchRow]] = {}
     for line, data in rows:
-        clean = {key: str(data.get(key) or "").strip()[:300] for key in FIELD_KEYS}
+        clean = _clean_row(data)
         row = BatchRow(
             unit=unit,
             line=line,
@@ -186,9 +263,10 @@ def batch_create(
             BatchRow.objects.bulk_create(built, batch_size=500)
     except IntegrityError:
         _delete_files(written)
-        existing = Batch.objects.filter(unit=unit, external_id=batch.external_id).first()
-        if batch.external_id and existing is not None:
-            return existing
+        if external_id:
+            replay = _batch_replay(unit=unit, external_id=external_id, fingerprint=fingerprint)
+            if replay is not None:
+                return BatchCreated(replay, False)
         raise
     except BaseException:
         _delete_files(written)
@@ -197,7 +275,7 @@ def batch_create(
         "batch created",
         extra={"batch": str(batch.public_id), "unit": unit.pk, "rows": len(built)},
     )
-    return batch
+    return BatchCreated(batch, True)
 
 
 def _attach_pdf(
@@ -275,6 +353,7 @@ def batch_row_update(*, row: BatchRow, data: dict[str, str], pdf: RowPdf | None 
             pdf_filename=pdf_filename,
         )
         batch_duplicates_refresh(batch=batch)
+        Batch.objects.filter(pk=batch.pk).update(updated_at=timezone.now())
     row.refresh_from_db()
     return row
 
@@ -287,6 +366,7 @@ def batch_row_exclude(*, row: BatchRow, excluded: bool) -> BatchRow:
         _draft_only(locked)
         BatchRow.objects.filter(pk=row.pk).update(excluded=excluded)
         batch_duplicates_refresh(batch=batch)
+        Batch.objects.filter(pk=batch.pk).update(updated_at=timezone.now())
     row.refresh_from_db()
     return row
 
@@ -302,6 +382,7 @@ def batch_exclude_rows_with_problems(*, batch: Batch) -> int:
         ids = [r.pk for r in rows.only("id", "problems", "duplicate_of") if r.has_problems]
         BatchRow.objects.filter(pk__in=ids).update(excluded=True)
         batch_duplicates_refresh(batch=batch)
+        Batch.objects.filter(pk=batch.pk).update(updated_at=timezone.now())
     return len(ids)
 
 
@@ -329,7 +410,11 @@ def batch_start(*, batch: Batch, actor: Any = None) -> Batch:
             )
         now = timezone.now()
         Batch.objects.filter(pk=locked.pk).update(
-            status=BatchStatus.RUNNING, started_at=now, started_by=actor, heartbeat_at=now
+            status=BatchStatus.RUNNING,
+            started_at=now,
+            started_by=actor,
+            heartbeat_at=now,
+            updated_at=now,
         )
         run_batch.enqueue(str(locked.public_id))
     batch.refresh_from_db()
@@ -408,11 +493,13 @@ def batch_process(*, batch_id: str, limit: int | None = None) -> int:
             continue  # another run did it meanwhile
         _row_create(batch, row)
         processed += 1
-        Batch.objects.filter(pk=batch.pk).update(heartbeat_at=timezone.now())
+        now = timezone.now()
+        Batch.objects.filter(pk=batch.pk).update(heartbeat_at=now, updated_at=now)
     left = BatchRow.objects.filter(batch=batch, excluded=False, state=RowState.PENDING).exists()
     if not left:
+        now = timezone.now()
         Batch.objects.filter(pk=batch.pk, status=BatchStatus.RUNNING).update(
-            status=BatchStatus.DONE, finished_at=timezone.now()
+            status=BatchStatus.DONE, finished_at=now, updated_at=now
         )
         logger.info("batch done", extra={"batch": str(batch.public_id)})
     return processed
@@ -445,16 +532,16 @@ def batch_submit(
     exclude_rows_with_problems: bool,
     actor: Any = None,
     **create_arguments: Any,
-) -> Batch:
+) -> BatchCreated:
     """The host's one-call batch: create (pre-flight), optionally drop bad rows, then start.
 
     The batch stays in conference (``draft``) when an included row still has problems, so the
-    answer can list them and nothing is sent; a replay of the same ``external_id`` returns the
-    batch as it is, without starting it again.
+    answer can list them and nothing is sent; a replay of the same ``external_id`` and content
+    returns the batch as it is (``created=False``), without starting it again.
     """
-    batch = batch_create(**create_arguments)
-    if batch.status != BatchStatus.DRAFT:
-        return batch
+    batch, created = batch_create_or_replay(**create_arguments)
+    if not created or batch.status != BatchStatus.DRAFT:
+        return BatchCreated(batch, created)
     if exclude_rows_with_problems:
         batch_exclude_rows_with_problems(batch=batch)
     if start:
@@ -463,4 +550,4 @@ def batch_submit(
         except BatchError as error:
             if error.code not in ("batch_has_problems", "batch_empty"):
                 raise
-    return batch
+    return BatchCreated(batch, True)

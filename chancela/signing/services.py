@@ -13,8 +13,6 @@ an IntegrityError, delete the files they wrote and return the winner's request.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -27,6 +25,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from chancela.core.idempotency import content_fingerprint
 from chancela.core.pdf import PdfError, pdf_check_total, pdf_filename_clean, pdf_inspect
 from chancela.esign.models import DocumentType
 from chancela.institutions.models import Unit
@@ -174,11 +173,6 @@ def signature_request_check_documents(
     return checked
 
 
-def _fingerprint(payload: dict[str, Any]) -> str:
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
 def original_path(*, unit_id: int, document_public_id: Any) -> str:
     return f"originals/{unit_id}/{document_public_id}.pdf"
 
@@ -234,7 +228,7 @@ def signature_request_create(
         guardians=guardians,
         capacity_override=capacity_override,
     )
-    fingerprint = _fingerprint(
+    fingerprint = content_fingerprint(
         {
             "unit": unit.pk,
             "document_type": document_type.pk,

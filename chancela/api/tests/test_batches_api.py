@@ -106,12 +106,77 @@ def test_it_points_at_a_bad_base64_by_its_row(host):
     assert Batch.objects.count() == 0
 
 
-def test_it_returns_the_same_batch_for_the_same_external_id(host):
+def test_it_returns_the_same_batch_for_the_same_external_id_and_content(host):
     client, key, _ = host
     first = post(client, key, body([api_row(1)], external_id="TURMA-9A"))
     again = post(client, key, body([api_row(1)], external_id="TURMA-9A"))
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.json()["id"] == again.json()["id"] and Batch.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "Rematrícula 2028"},
+        {"rows": [api_row(1), api_row(2)]},
+        {"rows": [api_row(1, student_email="outro@example.com")]},
+    ],
+    ids=["title", "one more row", "a row's field"],
+)
+def test_it_refuses_the_same_external_id_with_other_content(host, change):
+    client, key, _ = host
+    first = post(client, key, body([api_row(1)], external_id="TURMA-9A")).json()
+    response = post(client, key, {**body([api_row(1)], external_id="TURMA-9A"), **change})
+    assert response.status_code == 409, response.content
+    data = response.json()
+    assert data["code"] == "external_id_conflict" and data["field"] == "external_id"
+    assert data["existing_id"] == first["id"]
+    assert "outro conteúdo" in data["message"]
+    assert Batch.objects.count() == 1
+
+
+def test_it_refuses_the_same_external_id_with_another_pdf(host):
+    client, key, _ = host
+    post(client, key, body([api_row(1)], external_id="TURMA-9A"))
+    row = api_row(1)
+    row["document"]["content_base64"] = base64.b64encode(pdf() + b"\n%outro\n").decode()
+    response = post(client, key, body([row], external_id="TURMA-9A"))
+    assert response.status_code == 409 and response.json()["code"] == "external_id_conflict"
+
+
+def test_it_lists_batches_by_last_change_with_a_cursor(host):
+    client, key, unit = host
+    ids = [post(client, key, body([api_row(n)])).json()["id"] for n in range(1, 4)]
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    first = client.get(URL, {"limit": 2}, **auth).json()
+    assert [b["id"] for b in first["items"]] == ids[:2] and "rows" not in first["items"][0]
+    second = client.get(URL, {"limit": 2, "cursor": first["next_cursor"]}, **auth).json()
+    assert [b["id"] for b in second["items"]] == ids[2:] and second["next_cursor"] is None
+    stamp = first["items"][1]["updated_at"]
+    later = client.get(URL, {"updated_after": stamp}, **auth).json()
+    assert [b["id"] for b in later["items"]] == ids[2:]
+    batch_process(batch_id=ids[0])
+    changed = client.get(URL, {"updated_after": stamp}, **auth).json()
+    assert [b["id"] for b in changed["items"]] == [ids[2], ids[0]]
+    assert changed["items"][1]["status"] == "done"
+    foreign = make_unit(code="NORTE")
+    _, other_key = make_api_key(units=[foreign])
+    assert client.get(URL, HTTP_AUTHORIZATION=f"Bearer {other_key}").json()["items"] == []
+
+
+def test_it_pages_a_batchs_rows_with_their_request_ids(host):
+    client, key, _ = host
+    data = post(client, key, body([api_row(n) for n in range(1, 6)])).json()
+    batch_process(batch_id=data["id"])
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+    page = client.get(f"{URL}/{data['id']}/rows", {"limit": 3}, **auth).json()
+    assert [r["line"] for r in page["items"]] == [1, 2, 3] and page["next_cursor"] == "3"
+    rest = client.get(f"{URL}/{data['id']}/rows", {"cursor": "3"}, **auth).json()
+    assert [r["line"] for r in rest["items"]] == [4, 5] and rest["next_cursor"] is None
+    request_ids = {r["request_id"] for r in page["items"] + rest["items"]}
+    assert request_ids == {
+        str(p) for p in SignatureRequest.objects.values_list("public_id", flat=True)
+    }
 
 
 def test_it_refuses_unknown_fields_and_a_foreign_unit(host):
