@@ -26,8 +26,9 @@ from ninja.responses import Status
 from ninja.security import HttpBearer
 
 from chancela.api.errors import ApiKeyError
+from chancela.api.lookups import document_type_or_404, unit_or_404
 from chancela.api.mapping import create_arguments, legal_validity, request_out
-from chancela.api.paging import cursor_decode, cursor_encode
+from chancela.api.paging import cursor_decode, keyset_page
 from chancela.api.rendering import PreciseJSONRenderer
 from chancela.api.schemas import (
     ActionOut,
@@ -51,10 +52,8 @@ from chancela.signing.downloads import SIGNED, document_download_name
 from chancela.signing.errors import SigningError
 from chancela.signing.models import TERMINAL_STATUSES, RequestStatus, SignatureRequest
 from chancela.signing.selectors import (
-    document_type_for_unit,
     signature_requests_changed,
     signature_requests_for_api_key,
-    units_of_api_key,
 )
 from chancela.signing.services import signature_request_create
 
@@ -221,17 +220,6 @@ def _request_or_404(api_key: Any, request_id: UUID) -> SignatureRequest:
     return found
 
 
-def _unit_or_404(api_key: Any, code: str) -> Any:
-    unit = units_of_api_key(api_key=api_key).filter(code__iexact=(code or "").strip()).first()
-    if unit is None:
-        raise SigningError(
-            "unit_not_found",
-            f"Unidade “{code}” não encontrada entre as unidades desta chave de API.",
-            "unit",
-        )
-    return unit
-
-
 ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
 ACTION_ERRORS = {
     401: ErrorOut,
@@ -259,15 +247,8 @@ def create_signature_request(
     request: HttpRequest, payload: SignatureRequestIn, response: HttpResponse
 ) -> Status:
     api_key = request.auth  # type: ignore[attr-defined]
-    unit = _unit_or_404(api_key, payload.unit)
-    document_type = document_type_for_unit(unit=unit, code=payload.document_type)
-    if document_type is None:
-        raise SigningError(
-            "document_type_not_found",
-            f"Tipo de documento “{payload.document_type}” não encontrado para a unidade "
-            f"“{unit.code}”.",
-            "document_type",
-        )
+    unit = unit_or_404(api_key, payload.unit)
+    document_type = document_type_or_404(unit, payload.document_type)
     result = signature_request_create(
         unit=unit, document_type=document_type, api_key=api_key, **create_arguments(payload)
     )
@@ -310,22 +291,15 @@ def list_signature_requests(
     limit: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
     api_key = request.auth  # type: ignore[attr-defined]
-    rows = list(
-        signature_requests_changed(
-            requests=signature_requests_for_api_key(api_key=api_key),
-            unit=_unit_or_404(api_key, unit) if unit else None,
-            status=status,
-            external_id=external_id,
-            updated_after=updated_after,
-            after=cursor_decode(cursor) if cursor else None,
-        )[: limit + 1]
+    rows = signature_requests_changed(
+        requests=signature_requests_for_api_key(api_key=api_key),
+        unit=unit_or_404(api_key, unit) if unit else None,
+        status=status,
+        external_id=external_id,
+        updated_after=updated_after,
+        after=cursor_decode(cursor) if cursor else None,
     )
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {
-        "items": [request_out(row) for row in rows],
-        "next_cursor": cursor_encode(rows[-1]) if more else None,
-    }
+    return keyset_page(rows, limit=limit, render=request_out)
 
 
 @api.get(

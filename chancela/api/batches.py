@@ -18,21 +18,20 @@ from ninja import Field, Query, Router, Schema
 from ninja.decorators import decorate_view
 from ninja.responses import Status
 
+from chancela.api.lookups import document_type_or_404, unit_or_404
 from chancela.api.mapping import decode_document
-from chancela.api.paging import cursor_decode, cursor_encode
+from chancela.api.paging import cursor_decode, keyset_page
 from chancela.api.schemas import DocumentIn, ErrorOut, StrictSchema
 from chancela.batches.errors import BatchError
 from chancela.batches.models import Batch, BatchRow
 from chancela.batches.selectors import (
     batch_counts,
     batch_rows_page,
-    batches_changed,
     batches_for_api_key,
 )
 from chancela.batches.services import RowPdf, batch_submit, row_external_id
 from chancela.core.errors import DomainError
-from chancela.signing.errors import SigningError
-from chancela.signing.selectors import document_type_for_unit, units_of_api_key
+from chancela.core.polling import changed_since
 
 router = Router(tags=["batches"])
 
@@ -247,21 +246,8 @@ ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: Error
 @decorate_view(_limit_body_size)
 def create_batch(request: HttpRequest, payload: BatchIn) -> Status:
     api_key = request.auth  # type: ignore[attr-defined]
-    unit = units_of_api_key(api_key=api_key).filter(code__iexact=payload.unit.strip()).first()
-    if unit is None:
-        raise SigningError(
-            "unit_not_found",
-            f"Unidade “{payload.unit}” não encontrada entre as unidades desta chave de API.",
-            "unit",
-        )
-    document_type = document_type_for_unit(unit=unit, code=payload.document_type)
-    if document_type is None:
-        raise SigningError(
-            "document_type_not_found",
-            f"Tipo de documento “{payload.document_type}” não encontrado para a unidade "
-            f"“{unit.code}”.",
-            "document_type",
-        )
+    unit = unit_or_404(api_key, payload.unit)
+    document_type = document_type_or_404(unit, payload.document_type)
     rows, pdfs = [], {}
     for index, row in enumerate(payload.rows):
         line = index + 1
@@ -319,31 +305,15 @@ def list_batches(
     limit: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:
     api_key = request.auth  # type: ignore[attr-defined]
-    found = None
-    if unit:
-        found = units_of_api_key(api_key=api_key).filter(code__iexact=unit.strip()).first()
-        if found is None:
-            raise SigningError(
-                "unit_not_found",
-                f"Unidade “{unit}” não encontrada entre as unidades desta chave de API.",
-                "unit",
-            )
-    batches = list(
-        batches_changed(
-            batches=batches_for_api_key(api_key=api_key),
-            unit=found,
-            status=status,
-            external_id=external_id,
-            updated_after=updated_after,
-            after=cursor_decode(cursor) if cursor else None,
-        )[: limit + 1]
+    rows = changed_since(
+        batches_for_api_key(api_key=api_key),
+        unit=unit_or_404(api_key, unit) if unit else None,
+        status=status,
+        external_id=external_id,
+        updated_after=updated_after,
+        after=cursor_decode(cursor) if cursor else None,
     )
-    more = len(batches) > limit
-    batches = batches[:limit]
-    return {
-        "items": [_summary_out(batch) for batch in batches],
-        "next_cursor": cursor_encode(batches[-1]) if more else None,
-    }
+    return keyset_page(rows, limit=limit, render=_summary_out)
 
 
 @router.get(

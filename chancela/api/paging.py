@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -35,3 +36,16 @@ def cursor_decode(cursor: str) -> tuple[datetime, str]:
             "cursor_invalid", "Cursor inválido: use o next_cursor da página anterior.", "cursor"
         )
     return parsed, public_id
+
+
+def keyset_page(
+    rows: Any, *, limit: int, render: Callable[[Any], dict[str, Any]]
+) -> dict[str, Any]:
+    """One page of an ordered queryset (already past the cursor): items and the next cursor."""
+    found = list(rows[: limit + 1])
+    more = len(found) > limit
+    found = found[:limit]
+    return {
+        "items": [render(item) for item in found],
+        "next_cursor": cursor_encode(found[-1]) if more else None,
+    }

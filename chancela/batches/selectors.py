@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -67,35 +66,6 @@ def batch_occurrences(*, batch: Batch, limit: int | None = None) -> QuerySet[Bat
         .order_by("-processed_at", "-line")
     )
     return qs[:limit] if limit else qs
-
-
-def batches_changed(
-    *,
-    batches: QuerySet[Batch],
-    unit: Any = None,
-    status: str | None = None,
-    external_id: str | None = None,
-    updated_after: datetime | None = None,
-    after: tuple[datetime, str] | None = None,
-) -> QuerySet[Batch]:
-    """Filter (already scoped) batches, ordered by (updated_at, id) for polling by a host.
-
-    ``after`` is the keyset cursor of the previous page: its last (updated_at, public_id).
-    """
-    if unit is not None:
-        batches = batches.filter(unit=unit)
-    if status:
-        batches = batches.filter(status=status)
-    if external_id:
-        batches = batches.filter(external_id=external_id)
-    if updated_after is not None:
-        batches = batches.filter(updated_at__gt=updated_after)
-    if after is not None:
-        stamp, public_id = after
-        batches = batches.filter(
-            Q(updated_at__gt=stamp) | Q(updated_at=stamp, public_id__gt=public_id)
-        )
-    return batches.order_by("updated_at", "public_id")
 
 
 def batch_rows_page(*, batch: Batch, after_line: int = 0, limit: int = 100) -> list[BatchRow]:

@@ -12,6 +12,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from chancela.core.polling import changed_since
 from chancela.esign.models import DocumentType, SignatureConfig
 from chancela.esign.selectors import configs_visible_to, document_types_visible_to
 from chancela.institutions.models import Person, Unit
@@ -42,33 +43,10 @@ def signature_requests_for_api_key(*, api_key: Any) -> QuerySet[SignatureRequest
 
 
 def signature_requests_changed(
-    *,
-    requests: QuerySet[SignatureRequest],
-    unit: Unit | None = None,
-    status: str | None = None,
-    external_id: str | None = None,
-    updated_after: datetime | None = None,
-    after: tuple[datetime, str] | None = None,
+    *, requests: QuerySet[SignatureRequest], **filters: Any
 ) -> QuerySet[SignatureRequest]:
-    """Filter (already scoped) requests, ordered by (updated_at, id) for polling by a host.
-
-    ``after`` is a keyset cursor: the (updated_at, public_id) of the last row of the previous
-    page (the public id breaks ties between rows changed in the same microsecond).
-    """
-    if unit is not None:
-        requests = requests.filter(unit=unit)
-    if status:
-        requests = requests.filter(status=status)
-    if external_id:
-        requests = requests.filter(external_id=external_id)
-    if updated_after is not None:
-        requests = requests.filter(updated_at__gt=updated_after)
-    if after is not None:
-        stamp, public_id = after
-        requests = requests.filter(
-            Q(updated_at__gt=stamp) | Q(updated_at=stamp, public_id__gt=public_id)
-        )
-    return requests.order_by("updated_at", "public_id")
+    """``changed_since`` over requests (see ``chancela.core.polling``)."""
+    return changed_since(requests, **filters)
 
 
 def document_types_sendable_by(*, user: Any, unit: Unit | None = None) -> QuerySet[DocumentType]:
