@@ -7,20 +7,36 @@ The policy (ASVS 5.0 V5.1.1/V5.2.x, Clicksign's limits):
   an ``%%EOF`` marker (a truncated upload does not), and parse with pypdf with at least one page;
 - encrypted PDFs (user *or* owner password) are refused: Clicksign cannot stamp them;
 - active content is refused: JavaScript anywhere (``/JS``, the ``/JavaScript`` name tree, actions
-  of type ``/JavaScript`` reached from ``/OpenAction``, ``/AA`` or annotations), ``/Launch``
-  actions, rich media, XFA forms, and embedded files (``/EmbeddedFiles``, file-attachment
-  annotations) — a signed academic document has no reason to carry any of them.
+  of type ``/JavaScript`` reached from ``/OpenAction``, ``/AA`` or annotations, ``javascript:``
+  URI links), actions that run or reach out of the document (``/Launch``, ``/GoToR`` and
+  ``/GoToE`` to other files, ``/SubmitForm``, ``/ImportData``), rich media, XFA forms, and
+  embedded files (``/EmbeddedFiles``, file-attachment annotations) — a signed academic document
+  has no reason to carry any of them.
 
-The object graph is walked iteratively from the trailer (so a deep or cyclic PDF cannot exhaust
-the stack), with a cap on the number of objects visited.
+Reading a hostile PDF must not cost a web worker unbounded memory or time (a few hundred KB of
+deflated object streams inflate to gigabytes). The budgets, all enforced while reading:
+- pypdf's own limits (``pypdf.Configuration``) stop inflating any one stream past
+  ``MAX_STREAM_INFLATED_BYTES``;
+- object streams are counted before pypdf unpacks them: the objects they declare count against
+  ``MAX_OBJECTS`` and their inflated bytes against ``MAX_FILE_INFLATED_BYTES``;
+- the object graph is walked iteratively from the trailer (a deep or cyclic PDF cannot exhaust
+  the stack) with caps on objects visited, direct-object nesting and elapsed time;
+- on Linux the whole inspection runs in a forked child with an address-space ceiling
+  (``CHILD_MEMORY_HEADROOM_BYTES``) and a wall-clock limit, so even a case the budgets above did not
+  foresee costs the web worker nothing: the child dies, the upload is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
 import logging
+import os
 import re
+import select
+import signal
+import time
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +45,18 @@ from chancela.core.errors import DomainError
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_REQUEST_BYTES = 100 * 1024 * 1024
-# Objects visited while looking for active content; real academic PDFs stay far below it.
-MAX_OBJECTS = 300_000
+# Budgets of one inspection; real academic PDFs (scanned or generated) stay far below them.
+MAX_OBJECTS = 100_000  # indirect objects declared, and objects visited by the walk
+MAX_NESTING = 64  # arrays/dictionaries inside one another within one object
+MAX_STREAM_INFLATED_BYTES = 8 * 1024 * 1024  # any one stream pypdf inflates
+# All object streams of one file together. They hold only small dictionaries (a large document
+# has well under 1 MB of them) and pypdf parses them at ~2 MB/s, so this also bounds the time.
+MAX_FILE_INFLATED_BYTES = 16 * 1024 * 1024
+MAX_SECONDS = 10.0
+# The forked child may grow its address space this much over the parent's before it is killed.
+CHILD_MEMORY_HEADROOM_BYTES = 256 * 1024 * 1024
+# Inspect in a forked child where the platform has fork (Linux, the production target).
+ISOLATE = True
 PDF_MAGIC = b"%PDF-"
 EOF_MARKER = b"%%EOF"
 EOF_WINDOW = 8192
@@ -38,8 +64,20 @@ EOF_WINDOW = 8192
 ACTIVE_ACTION_TYPES = {
     "/JavaScript": "javascript",
     "/Launch": "launch",
+    "/GoToR": "remote_action",
+    "/GoToE": "remote_action",
+    "/SubmitForm": "remote_action",
+    "/ImportData": "remote_action",
     "/RichMediaExecute": "active",
 }
+# URI schemes of a link action that run code instead of opening a page.
+SCRIPT_URI = re.compile(r"^\s*(javascript|vbscript)\s*:", re.IGNORECASE)
+
+
+class _OverBudget(Exception):
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
 
 
 class PdfError(DomainError):
@@ -107,24 +145,87 @@ def pdf_check_total(total: int, *, field: str | None = None) -> None:
         )
 
 
-def _active_content(reader: Any) -> str | None:
-    """The first kind of active content found in the PDF, or None."""
+def _budget_configuration() -> Any:
+    """pypdf's limits, tightened to what a signed document needs (applied while inflating)."""
+    from pypdf import Configuration
+
+    return Configuration().with_overwrites(
+        maximum_declared_stream_length=MAX_DOCUMENT_BYTES,
+        array_based_stream_maximum_output_length=MAX_STREAM_INFLATED_BYTES,
+        array_maximum_element_count=MAX_OBJECTS,
+        dictionary_maximum_element_count=MAX_OBJECTS,
+        jbig2_maximum_output_length=MAX_STREAM_INFLATED_BYTES,
+        lzw_maximum_output_length=MAX_STREAM_INFLATED_BYTES,
+        run_length_maximum_output_length=MAX_STREAM_INFLATED_BYTES,
+        zlib_maximum_output_length=MAX_STREAM_INFLATED_BYTES,
+        zlib_maximum_recovery_input_length=1024 * 1024,
+        brotli_maximum_output_length=MAX_STREAM_INFLATED_BYTES,
+        stream_decoding_work_maximum_length=2 * MAX_STREAM_INFLATED_BYTES,
+        image_maximum_buffer_size=MAX_STREAM_INFLATED_BYTES,
+        jbig2dec_binary=None,
+        disable_legacy_handling=True,
+    )
+
+
+def _check_object_streams(reader: Any, deadline: float) -> None:
+    """Count what the object streams hold before pypdf unpacks any object from them.
+
+    Each object stream is inflated once here, under pypdf's per-stream limit, to add its size to
+    the per-file budget; the decoded copy is dropped at once, so at most one is held at a time.
+    """
+    from pypdf.generic import EncodedStreamObject, IndirectObject, NumberObject, StreamObject
+
+    declared = sum(len(entries) for entries in reader.xref.values()) + len(reader.xref_objStm)
+    if declared > MAX_OBJECTS:
+        raise _OverBudget("objects")
+    inflated = 0
+    objects = 0
+    for stream_number in sorted({number for number, _index in reader.xref_objStm.values()}):
+        if time.monotonic() > deadline:
+            raise _OverBudget("time")
+        stream = IndirectObject(stream_number, 0, reader).get_object()
+        if not isinstance(stream, StreamObject) or not isinstance(
+            count := stream.get("/N"), NumberObject
+        ):
+            continue  # pypdf reports the broken stream itself when an object in it is read
+        objects += int(count)
+        if objects > MAX_OBJECTS:
+            raise _OverBudget("objects")
+        inflated += len(stream.get_data())
+        if isinstance(stream, EncodedStreamObject):
+            stream.decoded_self = None  # pypdf inflates it again, one stream at a time
+        if inflated > MAX_FILE_INFLATED_BYTES:
+            raise _OverBudget("inflated")
+
+
+def _active_content(reader: Any, deadline: float) -> str | None:
+    """The first kind of active content found in the PDF, or None.
+
+    Raises :class:`_OverBudget` past the object, nesting or time budget.
+    """
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-    stack: list[Any] = [reader.trailer]
+    # (object, nesting): nesting counts containers inside one object and restarts at each
+    # indirect reference, so long chains of objects (outlines, page trees) are not "deep".
+    stack: list[tuple[Any, int]] = [(reader.trailer, 0)]
     seen: set[tuple[int, int]] = set()
     visited = 0
     while stack:
-        obj = stack.pop()
+        obj, nesting = stack.pop()
         if isinstance(obj, IndirectObject):
             key = (obj.idnum, obj.generation)
             if key in seen:
                 continue
             seen.add(key)
             obj = obj.get_object()
+            nesting = 0
         visited += 1
         if visited > MAX_OBJECTS:
-            return "too_complex"
+            raise _OverBudget("objects")
+        if nesting > MAX_NESTING:
+            raise _OverBudget("nesting")
+        if visited % 1000 == 0 and time.monotonic() > deadline:
+            raise _OverBudget("time")
         if isinstance(obj, DictionaryObject):
             keys = set(obj.keys())
             if "/JS" in keys or "/JavaScript" in keys:
@@ -133,18 +234,32 @@ def _active_content(reader: Any) -> str | None:
                 return "embedded_file"
             if "/XFA" in keys:
                 return "active"
-            kind = ACTIVE_ACTION_TYPES.get(str(obj.get("/S", "")))
+            action = str(obj.get("/S", ""))
+            kind = ACTIVE_ACTION_TYPES.get(action)
             if kind:
                 return kind
+            if action == "/URI" and SCRIPT_URI.match(_text(obj.get("/URI"))):
+                return "javascript"
             subtype = str(obj.get("/Subtype", ""))
             if subtype == "/FileAttachment" or str(obj.get("/Type", "")) == "/EmbeddedFile":
                 return "embedded_file"
             if subtype in ("/RichMedia", "/Movie", "/Sound", "/Screen"):
                 return "active"
-            stack.extend(obj.values())
+            stack.extend((value, nesting + 1) for value in obj.values())
         elif isinstance(obj, ArrayObject):
-            stack.extend(obj)
+            stack.extend((value, nesting + 1) for value in obj)
     return None
+
+
+def _text(value: Any) -> str:
+    """A URI as text, whatever string type pypdf gave (control characters dropped)."""
+    if value is None:
+        return ""
+    if hasattr(value, "get_object"):
+        value = value.get_object()
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return "".join(ch for ch in str(value) if ch >= " " or ch in "\t\n\r")
 
 
 ACTIVE_CONTENT_MESSAGES = {
@@ -168,12 +283,129 @@ ACTIVE_CONTENT_MESSAGES = {
         "O arquivo “{name}” tem conteúdo dinâmico (formulário XFA, vídeo, som ou mídia "
         "interativa), o que não é aceito. Gere o PDF de novo, por exemplo com “Imprimir como PDF”.",
     ),
-    "too_complex": (
-        "pdf_too_complex",
-        "O arquivo “{name}” é complexo demais para ser verificado. Gere o PDF de novo, por "
-        "exemplo com “Imprimir como PDF”.",
+    "remote_action": (
+        "pdf_remote_action",
+        "O arquivo “{name}” tem links ou botões que abrem outros arquivos ou enviam dados para "
+        "fora do documento (ações “GoToR”, “GoToE”, “SubmitForm” ou “ImportData”), o que não é "
+        "aceito. Gere o PDF de novo sem esses links, por exemplo com “Imprimir como PDF”.",
     ),
 }
+
+OVER_BUDGET_REASONS = {
+    "stream": "um de seus fluxos descompactados passa de {stream}",
+    "inflated": "seu conteúdo descompactado passa de {file}",
+    "objects": "tem mais de {objects} objetos",
+    "nesting": "tem estruturas aninhadas em mais de {nesting} níveis",
+    "time": "a verificação levaria mais de {seconds} segundos",
+    "memory": "a verificação precisaria de memória demais",
+}
+
+
+def _over_budget_error(kind: str, filename: str, field: str | None) -> PdfError:
+    reason = OVER_BUDGET_REASONS.get(kind, OVER_BUDGET_REASONS["memory"]).format(
+        stream=human_size(MAX_STREAM_INFLATED_BYTES),
+        file=human_size(MAX_FILE_INFLATED_BYTES),
+        objects=f"{MAX_OBJECTS:,}".replace(",", "."),
+        nesting=MAX_NESTING,
+        seconds=f"{MAX_SECONDS:.0f}",
+    )
+    return _error(
+        "pdf_too_complex",
+        f"O arquivo “{filename}” não pode ser verificado: {reason}. Um documento comum não "
+        "chega perto disso; gere o PDF de novo, por exemplo com “Imprimir como PDF”.",
+        field,
+    )
+
+
+def _inspect_budgeted(data: bytes, deadline: float) -> tuple[str, str | int]:
+    """Parse and walk the PDF within the budgets: ("ok", pages) or ("refused", kind)."""
+    from pypdf import PdfReader
+    from pypdf._configuration import apply_configuration
+    from pypdf.errors import LimitReachedError
+
+    # pypdf logs every oddity of a malformed file as a warning; the user gets our message.
+    pypdf_logger = logging.getLogger("pypdf")
+    previous_level = pypdf_logger.level
+    pypdf_logger.setLevel(logging.ERROR)
+    try:
+        with apply_configuration(_budget_configuration()):
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                return "refused", "encrypted"
+            _check_object_streams(reader, deadline)
+            page_count = len(reader.pages)
+            active = _active_content(reader, deadline)
+    except _OverBudget as over:
+        return "refused", f"budget:{over.kind}"
+    except LimitReachedError:
+        return "refused", "budget:stream"
+    except MemoryError:
+        return "refused", "budget:memory"
+    except RecursionError:
+        return "refused", "budget:nesting"
+    except Exception:  # pypdf raises many types for broken files
+        return "refused", "unreadable"
+    finally:
+        pypdf_logger.setLevel(previous_level)
+    if page_count < 1:
+        return "refused", "no_pages"
+    if active:
+        return "refused", active
+    return "ok", page_count
+
+
+def _vm_size() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _inspect_isolated(data: bytes) -> tuple[str, str | int]:
+    """Run :func:`_inspect_budgeted` in a forked child with a memory ceiling and a time limit.
+
+    The parent only ever holds the file and a few bytes of answer; whatever the child does to
+    its own memory is returned to the system when it exits.
+    """
+    import resource
+
+    import pypdf  # noqa: F401 — imported before the fork so the child never takes an import lock
+
+    ceiling = _vm_size() + CHILD_MEMORY_HEADROOM_BYTES
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns, never runs the parent's cleanup
+        status = 0
+        try:
+            os.close(read_end)
+            resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+            cpu = int(MAX_SECONDS) + 1
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+            answer = _inspect_budgeted(data, time.monotonic() + MAX_SECONDS)
+            os.write(write_end, json.dumps(answer).encode())
+        except BaseException:
+            status = 1
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    output = b""
+    try:
+        limit = time.monotonic() + MAX_SECONDS + 5
+        while True:
+            remaining = limit - time.monotonic()
+            if remaining <= 0 or not select.select([read_end], [], [], remaining)[0]:
+                os.kill(pid, signal.SIGKILL)
+                output = json.dumps(["refused", "budget:time"]).encode()
+                break
+            chunk = os.read(read_end, 4096)
+            if not chunk:
+                break
+            output += chunk
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+    if not output:  # killed by the memory ceiling or the CPU limit
+        return "refused", "budget:memory"
+    outcome, detail = json.loads(output)
+    return outcome, detail
 
 
 def pdf_inspect(data: bytes, *, filename: str, field: str | None = None) -> PdfInfo:
@@ -196,37 +428,32 @@ def pdf_inspect(data: bytes, *, filename: str, field: str | None = None) -> PdfI
             "Baixe ou gere o arquivo de novo.",
             field,
         )
-    from pypdf import PdfReader
-
-    # pypdf logs every oddity of a malformed file as a warning; the user gets our message.
-    pypdf_logger = logging.getLogger("pypdf")
-    previous_level = pypdf_logger.level
-    pypdf_logger.setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise _error(
-                "pdf_encrypted",
-                f"O arquivo “{filename}” está protegido por senha ou criptografado. Envie uma "
-                "versão sem proteção (sem senha de abertura nem restrições de edição).",
-                field,
-            )
-        page_count = len(reader.pages)
-        active = _active_content(reader)
-    except PdfError:
-        raise
-    except Exception as exc:  # pypdf raises many types for broken files
+    if ISOLATE and hasattr(os, "fork"):
+        outcome, detail = _inspect_isolated(data)
+    else:
+        outcome, detail = _inspect_budgeted(data, time.monotonic() + MAX_SECONDS)
+    if outcome == "ok":
+        return PdfInfo(
+            sha256=hashlib.sha256(data).hexdigest(), size=len(data), page_count=int(detail)
+        )
+    kind = str(detail)
+    if kind.startswith("budget:"):
+        raise _over_budget_error(kind.removeprefix("budget:"), filename, field)
+    if kind == "encrypted":
         raise _error(
-            "pdf_unreadable",
-            f"O arquivo “{filename}” está corrompido ou não pôde ser lido como PDF. Gere o "
-            "arquivo de novo.",
+            "pdf_encrypted",
+            f"O arquivo “{filename}” está protegido por senha ou criptografado. Envie uma "
+            "versão sem proteção (sem senha de abertura nem restrições de edição).",
             field,
-        ) from exc
-    finally:
-        pypdf_logger.setLevel(previous_level)
-    if page_count < 1:
+        )
+    if kind == "no_pages":
         raise _error("pdf_no_pages", f"O arquivo “{filename}” não tem páginas.", field)
-    if active:
-        code, message = ACTIVE_CONTENT_MESSAGES[active]
+    if kind in ACTIVE_CONTENT_MESSAGES:
+        code, message = ACTIVE_CONTENT_MESSAGES[kind]
         raise _error(code, message.format(name=filename), field)
-    return PdfInfo(sha256=hashlib.sha256(data).hexdigest(), size=len(data), page_count=page_count)
+    raise _error(
+        "pdf_unreadable",
+        f"O arquivo “{filename}” está corrompido ou não pôde ser lido como PDF. Gere o "
+        "arquivo de novo.",
+        field,
+    )

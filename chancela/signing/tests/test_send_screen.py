@@ -15,6 +15,7 @@ from chancela.testing.factories import (
     birth_date_for_age,
     make_config,
     make_document_type,
+    make_pdf_bomb,
     make_pdf_bytes,
     make_person,
     make_unit,
@@ -305,3 +306,15 @@ def test_a_foreign_request_is_404(client, school):
     assert (
         client.get(reverse("signing:request_detail", args=[foreign.public_id])).status_code == 404
     )
+
+
+def test_it_refuses_a_decompression_bomb_and_keeps_nothing(client, school, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    bomb = BytesIO(make_pdf_bomb(streams=12, inflated_bytes=70_000_000))
+    bomb.name = "bomba.pdf"
+    response = client.post(URL, base(school, documents=bomb, action="preview"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "“bomba.pdf” não pode ser verificado" in page
+    assert not SignatureRequest.objects.exists()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
