@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "chancela.callbacks",
     "chancela.api",
     "chancela.batches",
+    "chancela.ops",
     "chancela.web",
 ]
 
@@ -223,6 +224,15 @@ LOGGING = {
 CHANCELA_WEBHOOK_SECRET_GRACE_HOURS = env_int("CHANCELA_WEBHOOK_SECRET_GRACE_HOURS", 72)
 # A task row RUNNING for longer than this lost its worker (django-tasks-db never recovers it).
 CHANCELA_TASK_STUCK_AFTER_SECONDS = env_int("CHANCELA_TASK_STUCK_AFTER_SECONDS", 1800)
+
+# --- Operations (chancela.ops: /healthz, /readyz, /metrics) ----------------------------------
+# /readyz answers 503 when no worker / scheduler was seen for this long (a live worker starts a
+# periodic job at least every 30 s), or when a job has waited in the queue for this long.
+CHANCELA_READY_WORKER_MAX_AGE_SECONDS = env_int("CHANCELA_READY_WORKER_MAX_AGE_SECONDS", 180)
+CHANCELA_READY_SCHEDULER_MAX_AGE_SECONDS = env_int("CHANCELA_READY_SCHEDULER_MAX_AGE_SECONDS", 120)
+CHANCELA_READY_QUEUE_MAX_AGE_SECONDS = env_int("CHANCELA_READY_QUEUE_MAX_AGE_SECONDS", 600)
+# Behind a TLS proxy that redirects, the probes still answer on plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # --- Dispatch saga (chancela.signing.dispatch) -------------------------------------------------
 # Attempts (leases taken) before a request with retryable errors is marked failed; backoff is

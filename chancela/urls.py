@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("chancela.signing.urls")),
     path("", include("chancela.callbacks.urls")),
     path("", include("chancela.batches.urls")),
+    path("", include("chancela.ops.urls")),
     path("", include("chancela.web.urls")),
 ]
 

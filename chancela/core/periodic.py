@@ -1,8 +1,9 @@
 """Periodic jobs: what the scheduler enqueues, and how often.
 
 django-tasks-db has no scheduler of its own; `manage.py run_scheduler` (started by `make run`,
-one per deployment) enqueues each job below when it is due, unless the same job is already
-waiting or running. Each job must be idempotent and cheap when there is nothing to do.
+safe to start on every host: the database decides which scheduler runs each period) enqueues
+each job below when it is due, unless the same job is already waiting or running. Each job
+must be idempotent and cheap when there is nothing to do.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ class PeriodicJob:
 
 PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("chancela.core.tasks.release_stuck_tasks", 300),
+    PeriodicJob("chancela.core.tasks.prune_heartbeats", 3600),
     PeriodicJob("chancela.notifications.tasks.retry_due_outbound_events", 60),
     PeriodicJob("chancela.callbacks.tasks.retry_due_callbacks", 30),
     PeriodicJob("chancela.callbacks.tasks.reconcile_requests", 60),

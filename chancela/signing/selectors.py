@@ -303,10 +303,29 @@ class ConfigHealth:
 def config_health_for(*, user: Any, now: datetime | None = None) -> list[ConfigHealth]:
     """Each active configuration reaching the user's units (and any inactive one that still has
     requests of his units in flight): last successful Clicksign call, last callback received."""
+    return _config_health(
+        configs=configs_visible_to(user=user),
+        requests=SignatureRequest.objects.filter(unit__in=units_visible_to(user=user)),
+        now=now,
+    )
+
+
+def config_health_all(*, now: datetime | None = None) -> list[ConfigHealth]:
+    """The same for every configuration of the deployment (`/readyz`; no user involved)."""
+    return _config_health(
+        configs=SignatureConfig.objects.all(), requests=SignatureRequest.objects.all(), now=now
+    )
+
+
+def _config_health(
+    *,
+    configs: QuerySet[SignatureConfig],
+    requests: QuerySet[SignatureRequest],
+    now: datetime | None,
+) -> list[ConfigHealth]:
     now = now or timezone.now()
-    units = units_visible_to(user=user)
     flying = (
-        SignatureRequest.objects.filter(unit__in=units, status__in=IN_FLIGHT_STATUSES)
+        requests.filter(status__in=IN_FLIGHT_STATUSES)
         .order_by()
         .values("config_id")
         .annotate(
@@ -315,7 +334,7 @@ def config_health_for(*, user: Any, now: datetime | None = None) -> list[ConfigH
         )
     )
     counts = {row["config_id"]: row for row in flying}
-    configs = configs_visible_to(user=user).filter(Q(active=True) | Q(pk__in=list(counts)))
+    configs = configs.filter(Q(active=True) | Q(pk__in=list(counts)))
     result = []
     for config in configs.select_related("unit").order_by("environment", "name"):
         row = counts.get(config.pk, {})

@@ -11,6 +11,7 @@ from chancela.esign.forms import SharingPolicyForm
 from chancela.esign.selectors import configs_visible_to
 from chancela.esign.services import sharing_policy_set
 from chancela.institutions.selectors import sharing_type_for, units_visible_to
+from chancela.ops.health import readiness_check
 from chancela.signing.selectors import (
     AGE_BUCKETS,
     config_health_for,
@@ -35,6 +36,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "unit_stats": dashboard_units_for(user=user) if can_follow else [],
             "needing_action": requests_needing_action_for(user=user) if can_follow else [],
             "health": config_health_for(user=user),
+            "readiness": readiness_check(),
             "age_labels": [label for _key, label, _newer, _older in AGE_BUCKETS],
         },
     )

@@ -135,3 +135,19 @@ def test_it_shows_only_health_to_a_user_without_the_send_permission(client, scho
     html = client.get(reverse("web:dashboard")).content.decode()
     assert "Saúde das configurações" in html
     assert "Documentos por unidade" not in html
+
+
+def test_it_shows_the_background_processes_from_the_readiness_source(client, school):
+    from chancela.core.models import Heartbeat
+
+    *_, user = school
+    client.force_login(user)
+    page = client.get(reverse("web:dashboard")).content.decode()
+    assert "Chancela com problema" in page
+    assert 'Worker (processa envios e retornos): <span class="health-bad">nunca visto' in page
+    now = timezone.now()
+    for kind in (Heartbeat.Kind.WORKER, Heartbeat.Kind.SCHEDULER):
+        Heartbeat.objects.create(kind=kind, instance="h:1", started_at=now, seen_at=now)
+    page = client.get(reverse("web:dashboard")).content.decode()
+    assert "Chancela pronto para trabalhar" in page
+    assert "0 aguardando" in page

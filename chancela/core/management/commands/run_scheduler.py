@@ -7,7 +7,9 @@ from chancela.core.scheduler import run_forever
 
 
 class Command(BaseCommand):
-    help = "Enqueue Chancela's periodic jobs (sweepers, reconciliation) when due. Run one."
+    help = (
+        "Enqueue Chancela's periodic jobs (sweepers, reconciliation) when due. Safe on every host."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         with contextlib.suppress(KeyboardInterrupt):
