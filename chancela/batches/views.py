@@ -125,6 +125,7 @@ def batch_progress(request: HttpRequest, public_id: str) -> HttpResponse:
             "batch": batch,
             "counts": batch_counts(batch=batch),
             "occurrences": batch_occurrences(batch=batch, limit=200),
+            "oob": True,  # the header's status badge follows the progress
         },
     )
 

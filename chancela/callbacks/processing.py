@@ -32,6 +32,7 @@ from chancela.clicksign.events import (
 from chancela.clicksign.types import DocumentEvent
 from chancela.signing.models import (
     AUTH_LABELS,
+    DOCUMENT_FINISHED_STATUSES,
     Document,
     DocumentStatus,
     RequestEvent,
@@ -346,7 +347,7 @@ def _apply(document: Document, event: DocumentEvent, remote_status: str) -> None
     elif name == "deadline":
         partial = remote_status == "closed"
         _document_finished(
-            document, "deadline", DocumentStatus.CLOSED if partial else DocumentStatus.CANCELED
+            document, "deadline", DocumentStatus.CLOSED if partial else DocumentStatus.EXPIRED
         )
         if partial:
             line(
@@ -388,9 +389,9 @@ def _apply(document: Document, event: DocumentEvent, remote_status: str) -> None
 
 def _document_finished(document: Document, finished_by: str, status: str) -> None:
     Document.objects.filter(pk=document.pk, finished_by="").update(finished_by=finished_by)
-    Document.objects.filter(pk=document.pk).exclude(
-        status__in=[DocumentStatus.CLOSED, DocumentStatus.CANCELED]
-    ).update(status=status)
+    Document.objects.filter(pk=document.pk).exclude(status__in=DOCUMENT_FINISHED_STATUSES).update(
+        status=status
+    )
 
 
 def _archive_enqueue(document: Document) -> None:

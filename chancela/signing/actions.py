@@ -36,6 +36,7 @@ from chancela.esign.connection import SCREEN_MAX_WAIT, SCREEN_TIMEOUTS, describe
 from chancela.signing.errors import SigningError
 from chancela.signing.inputs import DocumentInput, SignerInput
 from chancela.signing.models import (
+    DOCUMENT_FINISHED_STATUSES,
     DocumentStatus,
     RequestEvent,
     RequestStatus,
@@ -182,7 +183,7 @@ def _cancel_remote(request: SignatureRequest) -> list[int]:
     documents = [
         document
         for document in request.documents.all()
-        if document.status not in (DocumentStatus.CANCELED, DocumentStatus.CLOSED)
+        if document.status not in DOCUMENT_FINISHED_STATUSES
     ]
     done: list[int] = []
     with _client(request) as client:

@@ -172,6 +172,23 @@ class DocumentStatus(models.TextChoices):
     RUNNING = "running", _("Em assinatura")
     CLOSED = "closed", _("Finalizado")
     CANCELED = "canceled", _("Cancelado")
+    REFUSED = "refused", _("Recusado")
+    EXPIRED = "expired", _("Expirado")
+
+
+# A document whose envelope ended stays as it ended; these never change again.
+DOCUMENT_FINISHED_STATUSES = (
+    DocumentStatus.CLOSED,
+    DocumentStatus.CANCELED,
+    DocumentStatus.REFUSED,
+    DocumentStatus.EXPIRED,
+)
+# What the documents still in signature become when their request ends this way.
+DOCUMENT_STATUS_WHEN_REQUEST = {
+    "refused": DocumentStatus.REFUSED,
+    "canceled": DocumentStatus.CANCELED,
+    "expired": DocumentStatus.EXPIRED,
+}
 
 
 def original_upload_to(instance: Document, filename: str) -> str:
@@ -231,7 +248,7 @@ class SignerChannel(models.TextChoices):
 
 # How screens name the Clicksign qualification roles and authentications we use.
 QUALIFICATION_LABELS = {
-    "sign": "Assinar",
+    "sign": "Parte",
     "contractor": "Contratante",
     "contractee": "Contratada",
     "legal_guardian": "Responsável legal",

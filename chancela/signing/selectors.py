@@ -17,7 +17,13 @@ from chancela.esign.models import DocumentType, SignatureConfig
 from chancela.esign.selectors import configs_visible_to, document_types_visible_to
 from chancela.institutions.models import Person, Unit
 from chancela.institutions.selectors import units_visible_to
-from chancela.signing.models import TERMINAL_STATUSES, RequestStatus, SignatureRequest, Signer
+from chancela.signing.models import (
+    TERMINAL_STATUSES,
+    RequestStatus,
+    SignatureRequest,
+    Signer,
+    SignerStatus,
+)
 
 
 def _with_details(qs: QuerySet[SignatureRequest]) -> QuerySet[SignatureRequest]:
@@ -199,6 +205,22 @@ def request_actions_available(request: SignatureRequest) -> dict[str, bool]:
         "correct": status != RequestStatus.SIGNED and status != RequestStatus.SENDING,
         "copy": True,
     }
+
+
+def signers_remindable(request: SignatureRequest) -> set[int]:
+    """Signers a reminder can reach now: pending, known at Clicksign, and in the group whose
+    turn it is (a later group is not invited before the earlier ones have signed)."""
+    if not request_actions_available(request)["remind"]:
+        return set()
+    pending = [
+        signer
+        for signer in request.signers.all()
+        if signer.status == SignerStatus.PENDING and signer.clicksign_signer_id
+    ]
+    if not pending:
+        return set()
+    turn = min(signer.group for signer in pending)
+    return {signer.pk for signer in pending if signer.group == turn}
 
 
 # --- home dashboard ----------------------------------------------------------------------------

@@ -14,8 +14,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from chancela.signing.models import (
+    DOCUMENT_FINISHED_STATUSES,
+    DOCUMENT_STATUS_WHEN_REQUEST,
     STATUS_RANK,
     TERMINAL_STATUSES,
+    Document,
     RequestEvent,
     RequestStatus,
     SignatureRequest,
@@ -97,6 +100,11 @@ def request_status_set(
         moved = SignatureRequest.objects.filter(pk=request_id, status=previous).update(**changes)
         if not moved:
             return False
+        if str(status) in DOCUMENT_STATUS_WHEN_REQUEST:
+            # The documents follow a refusal, a cancellation or an expiry of their envelope.
+            Document.objects.filter(request_id=request_id).exclude(
+                status__in=DOCUMENT_FINISHED_STATUSES
+            ).update(status=DOCUMENT_STATUS_WHEN_REQUEST[str(status)])
         request = SignatureRequest.objects.select_related("unit", "document_type").get(
             pk=request_id
         )

@@ -27,6 +27,7 @@ from chancela.signing.selectors import (
     request_actions_available,
     request_page_version,
     signature_requests_visible_to,
+    signers_remindable,
 )
 
 SEND = "signing.send_documents"
@@ -97,6 +98,7 @@ def request_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "req": signature_request,
             "events": signature_request.events.select_related("actor"),
             "can": request_actions_available(signature_request),
+            "remindable": signers_remindable(signature_request),
             "version": request_page_version(signature_request),
             "has_signed": any(d.signed_file for d in signature_request.documents.all()),
         },

@@ -69,7 +69,9 @@ def test_it_runs_a_batch_of_50_where_the_preflight_catches_3(page, tmp_path, emu
         ).to_be_visible()
         expect(page.get_by_text("O nome do responsável (“Roberto”) não é completo")).to_be_visible()
         expect(page.get_by_text("Aluno menor de idade (15 anos) sem responsável")).to_be_visible()
-        expect(page.get_by_role("button", name="Iniciar envio de 50 documentos")).to_be_disabled()
+        expect(
+            page.get_by_role("button", name="Corrija ou exclua as linhas com problema para enviar")
+        ).to_be_disabled()
         assert rows[9]["student_cpf"] not in page.content()  # CPF masked
         save_screenshot(page, "lote-conferencia")
 
@@ -92,6 +94,8 @@ def test_it_runs_a_batch_of_50_where_the_preflight_catches_3(page, tmp_path, emu
             "47 de 47 linhas processadas (100%)", timeout=120_000
         )
         expect(page.get_by_text("Concluído", exact=True).first).to_be_visible()
+        # The header's badge follows the progress without a reload.
+        expect(page.locator("#batch-status")).to_have_text("Concluído")
         save_screenshot(page, "lote-concluido")
 
     batch = Batch.objects.get()

@@ -88,6 +88,8 @@ def test_it_records_a_refusal_with_reasons_and_comment(cb, client: Client):
     assert "Dados incorretos" in refuser.refusal_reason and "CPF errado" in refuser.refusal_reason
     line = request.events.get(kind="refusal")
     assert line.data["comment"] == "CPF errado" and line.data["from"] == "awaiting_signatures"
+    # The document row follows: never "Em assinatura" under a refused request.
+    assert request.documents.get().status == DocumentStatus.REFUSED
 
 
 def test_it_cancels_when_the_document_is_canceled_at_clicksign(cb, client: Client):
@@ -107,6 +109,7 @@ def test_it_expires_a_request_whose_deadline_passed_without_signatures(cb, clien
     request.refresh_from_db()
     assert request.status == RequestStatus.EXPIRED
     assert not request.documents.get().signed_sha256
+    assert request.documents.get().status == DocumentStatus.EXPIRED
 
 
 def test_it_archives_the_partial_pdf_and_expires_on_a_partial_deadline_close(cb, client: Client):

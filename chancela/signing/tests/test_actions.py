@@ -388,3 +388,27 @@ def test_it_sends_again_from_the_request_page(client, running, staff):
     html = client.get(response["Location"]).content.decode()
     assert "Nova solicitação criada com os mesmos documentos e signatários." in html
     assert "ver a solicitação anterior" in html
+
+
+def test_it_offers_a_reminder_only_to_the_group_whose_turn_it_is(
+    new_request, staff, clicksign_client, client
+):
+    request = put_at_clicksign(
+        new_request(
+            signers=[
+                make_signer_input(name="Ana Souza Lima", email="ana@familia.com.br", group=1),
+                make_signer_input(name="Diretora Escola", email="dir@escola.edu.br", group=2),
+            ]
+        ),
+        clicksign_client,
+    )
+    client.force_login(staff)
+    page = client.get(reverse("signing:request_detail", args=[request.public_id]))
+    first, second = request.signers.order_by("group")
+    body = page.content.decode()
+    assert f'value="{first.public_id}"' in body
+    assert f'value="{second.public_id}"' not in body  # group 2 has not been invited yet
+    first.status = "signed"
+    first.save(update_fields=["status"])
+    body = client.get(reverse("signing:request_detail", args=[request.public_id])).content.decode()
+    assert f'value="{second.public_id}"' in body

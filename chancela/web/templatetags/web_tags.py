@@ -39,3 +39,16 @@ def masked_cpf(value: str) -> str:
 @register.filter
 def masked_phone(value: str) -> str:
     return phone_mask(value)
+
+
+@register.filter
+def ago(value: Any) -> str:
+    """ "há 5 minutos", or "agora mesmo" under a minute (never "há 0 minuto")."""
+    from django.utils import timezone
+    from django.utils.timesince import timesince
+
+    if not value:
+        return ""
+    if (timezone.now() - value).total_seconds() < 60:
+        return "agora mesmo"
+    return f"há {timesince(value)}"
