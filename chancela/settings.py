@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /api/v1 answers only JSON in its documented error shape (404, 405, 500 included).
+    "chancela.api.protocol.api_error_shape",
     "django.middleware.security.SecurityMiddleware",
     # Serves the one stylesheet and htmx under gunicorn too (no separate static server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -11,13 +11,12 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable
-from datetime import datetime
 from functools import wraps
 from typing import Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from ninja import NinjaAPI, Query
 from ninja.decorators import decorate_view
@@ -25,10 +24,12 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.responses import Status
 from ninja.security import HttpBearer
 
+from chancela.api.error_codes import status_of
 from chancela.api.errors import ApiKeyError
 from chancela.api.lookups import document_type_or_404, unit_or_404
 from chancela.api.mapping import create_arguments, legal_validity, request_out
 from chancela.api.paging import cursor_decode, keyset_page
+from chancela.api.protocol import StrictJsonParser
 from chancela.api.rendering import PreciseJSONRenderer
 from chancela.api.schemas import (
     ActionOut,
@@ -38,6 +39,7 @@ from chancela.api.schemas import (
     SignatureRequestIn,
     SignatureRequestOut,
     SignatureRequestPage,
+    UpdatedAfter,
 )
 from chancela.api.services import api_key_authenticate
 from chancela.api.validation import translate_validation_errors
@@ -62,25 +64,6 @@ logger = logging.getLogger(__name__)
 # 100 MiB of PDFs in base64, plus room for the JSON around them.
 MAX_BODY_BYTES = math.ceil(MAX_REQUEST_BYTES / 3) * 4 + 2 * 1024 * 1024
 LEGAL_VALIDITY_HEADER = "X-Chancela-Legal-Validity"
-
-STATUS_BY_CODE = {
-    "unauthorized": 401,
-    "api_key_revoked": 401,
-    "unit_not_found": 404,
-    "document_type_not_found": 404,
-    "request_not_found": 404,
-    "batch_not_found": 404,
-    "document_not_found": 404,
-    "signed_not_available": 404,
-    "external_id_conflict": 409,
-    "signed_not_ready": 409,
-    "pdf_too_large": 413,
-    "request_too_large": 413,
-    "signer_not_found": 404,
-    "action_not_allowed": 409,
-    "remind_too_soon": 429,
-    "clicksign_error": 502,
-}
 
 
 class ApiKeyAuth(HttpBearer):
@@ -117,6 +100,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     auth=ApiKeyAuth(),
     renderer=PreciseJSONRenderer(),
+    parser=StrictJsonParser(),
 )
 
 
@@ -133,7 +117,7 @@ def _error(
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    status = STATUS_BY_CODE.get(exc.code, 422)
+    status = status_of(exc.code)
     body: dict[str, Any] = exc.as_dict()
     existing = getattr(exc, "existing_public_id", None)
     if existing:
@@ -177,7 +161,23 @@ def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return _error(request, status=exc.status_code, code="http_error", message=str(exc))
+    # ninja wraps what the body parser raised (StrictJsonParser: 415 / 400) in a 400.
+    if isinstance(exc.__cause__, DomainError):
+        return _domain_error(request, exc.__cause__)
+    code = {400: "malformed_json", 404: "not_found", 405: "method_not_allowed"}.get(
+        exc.status_code, "invalid_input"
+    )
+    return _error(request, status=exc.status_code, code=code, message="Requisição inválida.")
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(
+        request,
+        status=404,
+        code="not_found",
+        message="Endereço não encontrado na API: confira o caminho em /api/v1/docs.",
+    )
 
 
 def _body_too_large(request: HttpRequest) -> HttpResponse:
@@ -286,7 +286,7 @@ def list_signature_requests(
     unit: str | None = None,
     status: RequestStatusFilter | None = None,
     external_id: str | None = None,
-    updated_after: datetime | None = None,
+    updated_after: UpdatedAfter = None,
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from ninja.responses import Status
 from chancela.api.lookups import document_type_or_404, unit_or_404
 from chancela.api.mapping import decode_document
 from chancela.api.paging import cursor_decode, keyset_page
-from chancela.api.schemas import DocumentIn, ErrorOut, StrictSchema
+from chancela.api.schemas import DocumentIn, ErrorOut, StrictSchema, UpdatedAfter
 from chancela.batches.errors import BatchError
 from chancela.batches.models import Batch, BatchRow
 from chancela.batches.selectors import (
@@ -300,7 +300,7 @@ def list_batches(
     unit: str | None = None,
     status: BatchStatusValue | None = None,
     external_id: str | None = None,
-    updated_after: datetime | None = None,
+    updated_after: UpdatedAfter = None,
     cursor: str | None = None,
     limit: int = Query(50, ge=1, le=200),
 ) -> dict[str, Any]:

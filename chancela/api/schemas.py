@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
-from ninja import Field, Schema
-from pydantic import ConfigDict
+from ninja import Field, Query, Schema
+from pydantic import AwareDatetime, ConfigDict
+
+# Every date-time the API reads must say its offset; one without is refused (422), never guessed.
+OFFSET_RULE = "Data e hora ISO 8601 com fuso obrigatório (`-03:00` ou `Z`)."
+
+UpdatedAfter = Annotated[
+    AwareDatetime | None,
+    Query(
+        description="Só o que mudou depois deste instante (o `updated_at` mais alto já visto). "
+        + OFFSET_RULE,
+    ),
+]
 
 Role = Literal["student", "guardian", "financial_guardian", "institution", "witness"]
 Channel = Literal["email", "sms", "whatsapp"]
@@ -92,8 +103,11 @@ class SignatureRequestIn(StrictSchema):
     capacity_override: CapacityOverrideIn | None = Field(
         None, description="Substitui explicitamente a regra de capacidade civil, com motivo."
     )
-    deadline_at: datetime | None = Field(
-        None, description="Prazo (no máximo 90 dias). Padrão: o prazo do tipo de documento."
+    deadline_at: AwareDatetime | None = Field(
+        None,
+        description="Prazo (no máximo 90 dias). Padrão: o prazo do tipo de documento. "
+        + OFFSET_RULE,
+        examples=["2027-03-31T18:00:00-03:00"],
     )
     message: str | None = Field(None, max_length=3000)
 

@@ -50,6 +50,8 @@ def _message(error: dict[str, Any]) -> str:
         return "Deve ser true ou false."
     if kind.startswith("date_") and not kind.startswith("datetime"):
         return "Data inválida: use AAAA-MM-DD, por exemplo 2010-05-31."
+    if kind == "timezone_aware":
+        return "Informe o fuso horário da data e hora, por exemplo 2027-03-31T18:00:00-03:00."
     if kind.startswith("datetime") or kind.startswith("timezone"):
         return "Data e hora inválidas: use ISO 8601, por exemplo 2027-03-31T18:00:00-03:00."
     if kind.startswith("uuid"):
@@ -60,6 +62,8 @@ def _message(error: dict[str, Any]) -> str:
         return "Deve ser uma lista."
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return "Deve ser um objeto JSON."
+    if kind == "string_pattern_mismatch":
+        return "Formato inválido: veja o padrão documentado do campo."
     if kind == "json_invalid":
         return "O corpo da requisição não é um JSON válido."
     return "Valor inválido."
