@@ -134,11 +134,7 @@ def seed_demo() -> list[DemoLogin]:
         require_handwritten=True,
     )
     all_units = list(units.values())
-    for code, name, days in (
-        ("CONTRATO_MATRICULA", "Contrato de matrícula", 30),
-        ("DECLARACAO_MATRICULA", "Declaração de matrícula", 15),
-        ("TERMO_ESTAGIO", "Termo de compromisso de estágio", 20),
-    ):
+    for code, name, days, policy in DEMO_DOCUMENT_TYPES:
         document_type_create(
             code=code,
             name=name,
@@ -146,11 +142,62 @@ def seed_demo() -> list[DemoLogin]:
             config=config,
             default_deadline_days=days,
             message=f"{name}: confira e assine eletronicamente.",
+            **policy,
         )
 
     _seed_people(units)
     _seed_signing(units, logins)
     return logins
+
+
+# The demo's document types and their signature policy (chancela.signing.policy): contracts
+# need the institution's signature and keep signed copies 10 years (Civil Code art. 205);
+# declarations are short-lived; the MEC digital diploma is ICP-Brasil only.
+_CONTRACT_POLICY: dict[str, Any] = {
+    "required_roles": ["institution"],
+    "max_deadline_days": 60,
+    "retention_signed_days": 3650,
+    "retention_unsigned_days": 180,
+}
+DEMO_DOCUMENT_TYPES: list[tuple[str, str, int, dict[str, Any]]] = [
+    ("CONTRATO_MATRICULA", "Contrato de matrícula", 30, _CONTRACT_POLICY),
+    ("REMATRICULA", "Contrato de rematrícula", 30, _CONTRACT_POLICY),
+    (
+        "DECLARACAO_MATRICULA",
+        "Declaração de matrícula",
+        15,
+        {"signing_order": "parallel", "retention_signed_days": 1825},
+    ),
+    (
+        "DECLARACAO_FREQUENCIA",
+        "Declaração de frequência",
+        15,
+        {"signing_order": "parallel", "retention_signed_days": 1825},
+    ),
+    (
+        "TERMO_ESTAGIO",
+        "Termo de compromisso de estágio",
+        20,
+        {
+            "required_roles": ["student", "institution"],
+            "signing_order": "ordered",
+            "max_deadline_days": 30,
+            "retention_signed_days": 1825,
+        },
+    ),
+    (
+        "DIPLOMA_DIGITAL",
+        "Diploma digital",
+        30,
+        {
+            "legal_category": "icp_brasil",
+            "legal_basis": "Portaria MEC nº 554/2019 (diploma digital), Portaria MEC nº "
+            "1.001/2021 e IN SESU nº 1/2020: XML com assinatura XAdES, certificado ICP-Brasil "
+            "e carimbo do tempo",
+            "retention_signed_days": 36500,
+        },
+    ),
+]
 
 
 def _seed_signing(units: dict[str, Unit], logins: list[DemoLogin]) -> None:
@@ -159,15 +206,17 @@ def _seed_signing(units: dict[str, Unit], logins: list[DemoLogin]) -> None:
     from chancela.api.services import api_key_create
     from chancela.esign.models import DocumentType, DocumentTypeSigner
 
-    contract = DocumentType.objects.get(code="CONTRATO_MATRICULA")
-    for unit in units.values():
-        DocumentTypeSigner.objects.create(
-            document_type=contract,
-            role=DocumentTypeSigner.Role.INSTITUTION,
-            person=Person.objects.get(unit=unit, code=f"DIR-{unit.code}"),
-            delegate=Person.objects.get(unit=unit, code=f"SEC-{unit.code}"),
-            group=2,
-        )
+    for contract in DocumentType.objects.filter(
+        code__in=["CONTRATO_MATRICULA", "REMATRICULA", "TERMO_ESTAGIO"]
+    ):
+        for unit in units.values():
+            DocumentTypeSigner.objects.create(
+                document_type=contract,
+                role=DocumentTypeSigner.Role.INSTITUTION,
+                person=Person.objects.get(unit=unit, code=f"DIR-{unit.code}"),
+                delegate=Person.objects.get(unit=unit, code=f"SEC-{unit.code}"),
+                group=2,
+            )
     _, raw_key = api_key_create(name="ERP acadêmico (demonstração)", units=list(units.values()))
     logins.append(
         DemoLogin(

@@ -59,7 +59,7 @@ def decode_document(document: DocumentIn, index: int) -> DocumentInput:
 def _party(party: PartyIn) -> dict[str, Any]:
     return {
         "name": party.name,
-        "email": party.email,
+        "email": party.email or "",
         "cpf": party.cpf or "",
         "phone": party.phone or "",
         "birth_date": party.birth_date,
@@ -93,6 +93,7 @@ def create_arguments(payload: SignatureRequestIn) -> dict[str, Any]:
         ),
         "student": student_input(payload.student) if payload.student is not None else None,
         "guardians": [guardian_input(g) for g in payload.guardians],
+        "biometrics_justification": payload.biometrics_justification or "",
         "capacity_override": (
             CapacityOverride(
                 signers=payload.capacity_override.signers,

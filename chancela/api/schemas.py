@@ -61,6 +61,13 @@ class SignerIn(PartyIn):
 
 
 class StudentIn(PartyIn):
+    email: str = Field(
+        "",
+        max_length=254,
+        description="Obrigatório quando o aluno assina; dispensado quando só o responsável "
+        "assina por ele (menor de 16 anos).",
+        examples=["ana.souza@example.com"],
+    )
     birth_date: date = Field(..., description="Decide quem assina (capacidade civil).")
     emancipated: bool = False
 
@@ -110,6 +117,13 @@ class SignatureRequestIn(StrictSchema):
         examples=["2027-03-31T18:00:00-03:00"],
     )
     message: str | None = Field(None, max_length=3000)
+    biometrics_justification: str | None = Field(
+        None,
+        max_length=1000,
+        description="Por que pedir selfie ou documento oficial a um signatário menor de 18 anos "
+        "(LGPD arts. 11 e 14), quando o tipo de documento não traz uma justificativa. Fica "
+        "registrada na linha do tempo.",
+    )
 
 
 class DocumentOut(Schema):

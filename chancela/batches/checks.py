@@ -67,7 +67,7 @@ def parse_flag(value: str) -> bool | None:
 
 
 def _person_problems(
-    data: dict[str, str], prefix: str, label: str, *, required: bool
+    data: dict[str, str], prefix: str, label: str, *, required: bool, email_required: bool = True
 ) -> list[Problem]:
     name = " ".join((data.get(f"{prefix}_name") or "").split())
     email = (data.get(f"{prefix}_email") or "").strip()
@@ -88,9 +88,10 @@ def _person_problems(
             )
         )
     if not email:
-        problems.append(
-            _problem(f"{prefix}_email", "email_required", f"Falta o e-mail do {label}.")
-        )
+        if email_required:
+            problems.append(
+                _problem(f"{prefix}_email", "email_required", f"Falta o e-mail do {label}.")
+            )
     else:
         try:
             validate_email(email)
@@ -212,9 +213,16 @@ def row_problems(
                 "O código do aluno tem até 40 letras, números, ponto, hífen ou sublinhado.",
             )
         )
-    problems += _person_problems(data, "student", "aluno", required=True)
     raw_birth = (data.get("student_birth_date") or "").strip()
     birth = parse_birth_date(raw_birth)
+    emancipated = parse_flag(data.get("emancipated", ""))
+    # Under 16 (not emancipated) the guardian signs for the student: no e-mail needed.
+    student_signs = not (
+        birth is not None and not emancipated and age_on(birth, today) < ASSISTANCE_AGE
+    )
+    problems += _person_problems(
+        data, "student", "aluno", required=True, email_required=student_signs
+    )
     if not raw_birth:
         problems.append(
             _problem(
@@ -237,7 +245,6 @@ def row_problems(
                 "student_birth_date", "birth_date_future", "A data de nascimento está no futuro."
             )
         )
-    emancipated = parse_flag(data.get("emancipated", ""))
     if emancipated is None:
         problems.append(
             _problem("emancipated", "emancipated_invalid", "Emancipado: use sim ou não.")

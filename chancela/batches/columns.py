@@ -40,7 +40,8 @@ COLUMNS: tuple[Column, ...] = (
 FIELD_KEYS = tuple(column.key for column in COLUMNS)
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 LABELS = {column.key: column.label for column in COLUMNS}
-REQUIRED_HEADERS = ("codigo_aluno", "nome_aluno", "email_aluno", "data_nascimento_aluno")
+# The student's e-mail may be blank (or its column absent) when the guardian signs for him.
+REQUIRED_HEADERS = ("codigo_aluno", "nome_aluno", "data_nascimento_aluno")
 
 
 def header_key(header: str) -> str | None:

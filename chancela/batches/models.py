@@ -114,6 +114,8 @@ class BatchRow(models.Model):
         related_name="+",
     )
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Retention (chancela.signing.retention): the row's personal data was removed.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["batch", "line"]

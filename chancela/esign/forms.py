@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.validators import EmailValidator
-from django.db.models import QuerySet
+from django.db.models import Field, QuerySet
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -15,8 +15,10 @@ from chancela.esign.models import (
     DocumentType,
     DocumentTypeSigner,
     Environment,
+    LegalCategory,
     RemindInterval,
     SignatureConfig,
+    SigningOrder,
 )
 from chancela.esign.selectors import person_find
 from chancela.esign.services import validate_token, validate_webhook_secret
@@ -213,6 +215,33 @@ def _checked(validator: Any, value: str) -> str:
         raise forms.ValidationError(error.message, code=error.code) from error
 
 
+POLICY_AUTH_CHOICES = [
+    ("selfie", "Selfie"),
+    ("official_document", "Documento oficial (frente e verso)"),
+    ("handwritten", "Assinatura manuscrita"),
+]
+POLICY_ROLE_CHOICES = [
+    ("student", "Aluno"),
+    ("guardian", "Responsável"),
+    ("financial_guardian", "Responsável financeiro"),
+    ("institution", "Instituição"),
+]
+POLICY_FIELDS = (
+    "legal_category",
+    "legal_basis",
+    "required_auths",
+    "required_roles",
+    "min_witnesses",
+    "signing_order",
+    "max_deadline_days",
+    "minor_biometrics_justification",
+    "retention_signed_days",
+    "retention_unsigned_days",
+    "retention_batch_rows_days",
+    "retention_callbacks_days",
+)
+
+
 class DocumentTypeForm(forms.Form):
     code = forms.CharField(
         label="Código",
@@ -262,6 +291,76 @@ class DocumentTypeForm(forms.Form):
         help_text="O aluno assina como “Contratante” na Clicksign (e não só “Assinar”). "
         "Responsável financeiro assina sempre como contratante.",
     )
+    # --- signature policy (chancela.signing.policy) -------------------------------------
+    legal_category = forms.ChoiceField(
+        label="Categoria legal da assinatura",
+        choices=LegalCategory.choices,
+        initial=LegalCategory.ELECTRONIC,
+        required=False,
+        help_text="“Exige ICP-Brasil”: documentos que a lei manda assinar com certificado "
+        "ICP-Brasil (ex.: diploma digital do MEC). Nunca são enviados pela Clicksign.",
+    )
+    legal_basis = forms.CharField(
+        label="Norma que exige ICP-Brasil",
+        max_length=400,
+        required=False,
+        help_text="Citada quando um envio é recusado. Em branco: as portarias do MEC sobre "
+        "diploma digital e acervo acadêmico.",
+    )
+    required_auths = forms.MultipleChoiceField(
+        label="Autenticações mínimas de cada signatário",
+        choices=POLICY_AUTH_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Somam-se ao token e ao que a configuração já pede.",
+    )
+    required_roles = forms.MultipleChoiceField(
+        label="Papéis que precisam assinar",
+        choices=POLICY_ROLE_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Um envio sem algum destes papéis é recusado.",
+    )
+    min_witnesses = forms.IntegerField(
+        label="Testemunhas obrigatórias", min_value=0, max_value=10, initial=0, required=False
+    )
+    signing_order = forms.ChoiceField(
+        label="Ordem de assinatura", choices=SigningOrder.choices, required=False
+    )
+    max_deadline_days = forms.IntegerField(
+        label="Prazo máximo (dias)",
+        min_value=1,
+        max_value=90,
+        required=False,
+        help_text="Em branco: o limite da Clicksign (90 dias).",
+    )
+    minor_biometrics_justification = forms.CharField(
+        label="Justificativa para pedir selfie ou documento oficial a menor de 18 anos",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="LGPD arts. 11 e 14. Sem ela, cada envio com biometria de menor precisa "
+        "trazer a sua.",
+    )
+    # --- retention (chancela.signing.retention) --------------------------------------
+    retention_signed_days = forms.IntegerField(
+        label="Guarda das solicitações assinadas (dias)", min_value=1, initial=3650, required=False
+    )
+    retention_unsigned_days = forms.IntegerField(
+        label="Guarda das canceladas, recusadas, expiradas ou com falha (dias)",
+        min_value=1,
+        initial=180,
+        required=False,
+    )
+    retention_batch_rows_days = forms.IntegerField(
+        label="Guarda das linhas de lote (dias)", min_value=1, initial=90, required=False
+    )
+    retention_callbacks_days = forms.IntegerField(
+        label="Guarda dos retornos brutos da Clicksign (dias)",
+        min_value=1,
+        initial=30,
+        required=False,
+    )
     active = forms.BooleanField(label="Ativo", required=False, initial=True)
 
     def __init__(
@@ -286,6 +385,7 @@ class DocumentTypeForm(forms.Form):
                     "message": instance.message,
                     "student_contracts": instance.student_contracts,
                     "active": instance.active,
+                    **{name: getattr(instance, name) for name in POLICY_FIELDS},
                 },
             )
         super().__init__(*args, **kwargs)
@@ -300,6 +400,28 @@ class DocumentTypeForm(forms.Form):
                 "invalid": "Informe um número inteiro de dias.",
             }
         )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        # Left blank (or posted by an older page): the model's default.
+        for name in POLICY_FIELDS:
+            if name in cleaned and cleaned[name] in (None, "") and name != "max_deadline_days":
+                model_field = DocumentType._meta.get_field(name)
+                assert isinstance(model_field, Field)
+                cleaned[name] = model_field.get_default()
+        limit, default = cleaned.get("max_deadline_days"), cleaned.get("default_deadline_days")
+        if limit and default and default > limit:
+            self.add_error(
+                "default_deadline_days",
+                f"O prazo padrão ({default} dias) passa do prazo máximo do tipo ({limit} dias).",
+            )
+        retention = (cleaned.get("retention_signed_days"), cleaned.get("retention_unsigned_days"))
+        if all(retention) and retention[1] > retention[0]:  # type: ignore[operator]
+            self.add_error(
+                "retention_unsigned_days",
+                "A guarda das solicitações não assinadas deve ser menor que a das assinadas.",
+            )
+        return cleaned
 
     def clean_code(self) -> str:
         code = self.cleaned_data["code"].strip().upper()

@@ -170,6 +170,17 @@ class RemindInterval(models.IntegerChoices):
     DAYS_14 = 14, _("A cada 14 dias")
 
 
+class LegalCategory(models.TextChoices):
+    ELECTRONIC = "electronic", _("Assinatura eletrônica (Clicksign)")
+    ICP_BRASIL = "icp_brasil", _("Exige ICP-Brasil")
+
+
+class SigningOrder(models.TextChoices):
+    FREE = "", _("Como informado em cada envio")
+    PARALLEL = "parallel", _("Em paralelo: todos ao mesmo tempo")
+    ORDERED = "ordered", _("Em ordem: um de cada vez")
+
+
 class DocumentType(models.Model):
     """Documento (tipo): which configuration a kind of academic document is sent with."""
 
@@ -218,6 +229,54 @@ class DocumentType(models.Model):
             "de aluno maior de idade): ele assina como “Contratante” na Clicksign, e não só "
             "como “Assinar”."
         ),
+    )
+    # --- signature policy (chancela.signing.policy): checked on every send path ---------
+    legal_category = models.CharField(
+        _("categoria legal da assinatura"),
+        max_length=20,
+        choices=LegalCategory.choices,
+        default=LegalCategory.ELECTRONIC,
+    )
+    legal_basis = models.CharField(
+        _("norma que exige ICP-Brasil"),
+        max_length=400,
+        blank=True,
+        help_text=_("Citada quando um envio pela Clicksign é recusado."),
+    )
+    required_auths = models.JSONField(_("autenticações mínimas"), default=list, blank=True)
+    required_roles = models.JSONField(_("papéis obrigatórios"), default=list, blank=True)
+    min_witnesses = models.PositiveSmallIntegerField(
+        _("testemunhas obrigatórias"), default=0, validators=[MaxValueValidator(10)]
+    )
+    signing_order = models.CharField(
+        _("ordem de assinatura"),
+        max_length=10,
+        choices=SigningOrder.choices,
+        blank=True,
+        default=SigningOrder.FREE,
+    )
+    max_deadline_days = models.PositiveSmallIntegerField(
+        _("prazo máximo (dias)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+    )
+    minor_biometrics_justification = models.TextField(
+        _("justificativa para biometria de menores"), blank=True, max_length=1000
+    )
+    # --- retention (chancela.signing.retention): days after the request's last status change
+    retention_signed_days = models.PositiveIntegerField(
+        _("guarda das solicitações assinadas (dias)"), default=3650
+    )
+    retention_unsigned_days = models.PositiveIntegerField(
+        _("guarda das solicitações canceladas, recusadas, expiradas ou com falha (dias)"),
+        default=180,
+    )
+    retention_batch_rows_days = models.PositiveIntegerField(
+        _("guarda das linhas de lote (dias)"), default=90
+    )
+    retention_callbacks_days = models.PositiveIntegerField(
+        _("guarda dos retornos brutos da Clicksign (dias)"), default=30
     )
     active = models.BooleanField(_("ativo"), default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

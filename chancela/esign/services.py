@@ -340,7 +340,10 @@ def document_type_create(
     message: str = "",
     active: bool = True,
     student_contracts: bool = False,
+    **policy: Any,
 ) -> DocumentType:
+    """Create a document type; ``policy`` holds its signature policy and retention fields
+    (``legal_category``, ``required_roles``, ``retention_signed_days``...)."""
     code = code.strip().upper()
     if DocumentType.objects.filter(code=code).exists():
         raise ConfigurationError(
@@ -357,6 +360,7 @@ def document_type_create(
             message=message,
             active=active,
             student_contracts=student_contracts,
+            **policy,
         )
         document_type.units.set(units)
     return document_type

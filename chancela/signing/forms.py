@@ -117,6 +117,15 @@ class SendDocumentForm(forms.Form):
         help_text=f"Até {MAX_DEADLINE_DAYS} dias. Em branco: o prazo do tipo de documento.",
         error_messages={"invalid": "Data inválida."},
     )
+    biometrics_justification = forms.CharField(
+        label="Justificativa para biometria de menor de 18 anos",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Só quando a configuração ou o tipo pede selfie ou documento oficial e um "
+        "signatário tem menos de 18 anos (LGPD arts. 11 e 14). Em branco: a justificativa do "
+        "tipo de documento. Fica registrada na linha do tempo.",
+    )
     mode = forms.ChoiceField(
         label="Quem assina",
         choices=[
@@ -387,6 +396,10 @@ class SendPage:
         return staged_documents_load(user_id=self.user_id, token=self.data.get("staged", ""))
 
     def signer_inputs(self) -> dict[str, Any]:
+        justification = self.form.cleaned_data.get("biometrics_justification", "")
+        return {**self._signer_inputs(), "biometrics_justification": justification}
+
+    def _signer_inputs(self) -> dict[str, Any]:
         data = self.form.cleaned_data
         if data["mode"] == MODE_STUDENT:
             return self._student_inputs()
@@ -471,6 +484,7 @@ class SendPage:
             "deadline": str(data.get("deadline") or ""),
             "files": [d.sha256 for d in self.staged],
             "rule": plan.rule_text,
+            "biometrics": plan.biometrics_note,
             "signers": [
                 [s.name, s.email, s.role, s.group, s.channel, s.qualification, s.auths]
                 for s in plan.signers

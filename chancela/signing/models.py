@@ -130,6 +130,8 @@ class SignatureRequest(models.Model):
     # Callbacks (chancela.callbacks): the last time Clicksign told us anything about this request
     # (a webhook applied or a reconciliation read). The reconciler re-reads the silent ones.
     clicksign_seen_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Retention (chancela.signing.retention): personal data removed, minimal legal record kept.
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("solicitação de assinatura")
@@ -137,6 +139,10 @@ class SignatureRequest(models.Model):
         ordering = ["-created_at", "-id"]
         permissions = [
             ("send_documents", _("Enviar e acompanhar documentos para assinatura")),
+            (
+                "data_subject_report",
+                _("Consultar e anonimizar os dados de um titular (LGPD art. 18)"),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -397,3 +403,34 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class PrivacyAuditEntry(models.Model):
+    """Who looked up or anonymised personal data, and what the retention job removed.
+
+    Never the CPF itself: its SHA-256 (to answer "was this person looked up?") and the masked
+    form shown on screens."""
+
+    class Action(models.TextChoices):
+        REPORT = "report", _("Relatório do titular consultado")
+        REPORT_EXPORT = "report_export", _("Relatório do titular exportado")
+        ANONYMISE = "anonymise", _("Dados do titular anonimizados")
+        RETENTION = "retention", _("Anonimização por prazo de guarda")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    cpf_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    cpf_masked = models.CharField(max_length=20, blank=True)
+    unit_codes = models.JSONField(default=list, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("registro de privacidade")
+        verbose_name_plural = _("registros de privacidade")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} em {self.at:%d/%m/%Y %H:%M}"

@@ -37,6 +37,7 @@ from chancela.signing.inputs import (
     person_party,
 )
 from chancela.signing.models import CapacityRule, SignerChannel, SignerLabels, SignerRole
+from chancela.signing.policy import policy_apply, policy_check_category
 from chancela.signing.rules import (
     OVERRIDE_CHOICES,
     auths_for,
@@ -82,6 +83,8 @@ class RequestPlan:
     override_reason: str = ""
     student_name: str = ""
     student_person: Person | None = None
+    # Why biometrics are requested from a minor (timeline), when they are.
+    biometrics_note: str = ""
     # The normalised caller input (without the fixed signers): what idempotency compares.
     normalized_input: dict[str, Any] = field(default_factory=dict)
 
@@ -105,6 +108,7 @@ def signature_request_check_context(*, unit: Unit, document_type: DocumentType) 
             f"O tipo de documento “{document_type.name}” está inativo.",
             "document_type",
         )
+    policy_check_category(document_type=document_type)
     config = document_type.config
     if not config.active:
         raise SigningError(
@@ -127,7 +131,7 @@ def signature_request_check_context(*, unit: Unit, document_type: DocumentType) 
 # --- people --------------------------------------------------------------------------------
 
 
-def _clean_party(party: PartyInput, path: str) -> dict[str, Any]:
+def _clean_party(party: PartyInput, path: str, *, email_required: bool = True) -> dict[str, Any]:
     name = " ".join((party.name or "").split())
     if not name:
         raise SigningError("name_required", "Informe o nome completo.", f"{path}.name")
@@ -139,14 +143,15 @@ def _clean_party(party: PartyInput, path: str) -> dict[str, Any]:
             f"{path}.name",
         )
     email = (party.email or "").strip().lower()
-    if not email:
+    if not email and email_required:
         raise SigningError(
             "email_required",
             f"Informe o e-mail de {name}: o convite e o token de autenticação vão para ele.",
             f"{path}.email",
         )
     try:
-        validate_email(email)
+        if email:
+            validate_email(email)
     except ValidationError:
         raise SigningError(
             "email_invalid", f"O e-mail “{email[:80]}” de {name} é inválido.", f"{path}.email"
@@ -279,7 +284,6 @@ def _student_signers(
             "Informe a data de nascimento do aluno: ela decide quem assina (capacidade civil).",
             "student.birth_date",
         )
-    student_clean = _clean_party(student, "student")
     guardian_cleans = []
     for index, guardian in enumerate(guardians):
         path = f"guardians[{index}]"
@@ -335,6 +339,8 @@ def _student_signers(
             f"Motivo: {reason} (Regra sugerida: {decision.text})"
         )
 
+    # The student's e-mail is needed only when the student signs (under 16 he does not).
+    student_clean = _clean_party(student, "student", email_required=student_signs)
     signing_guardians = [
         (role, cleaned, path)
         for role, cleaned, path in guardian_cleans
@@ -480,6 +486,7 @@ def signature_request_plan(
     capacity_override: CapacityOverride | None = None,
     on: date | None = None,
     context: PlanContext | None = None,
+    biometrics_justification: str = "",
 ) -> RequestPlan:
     """Who signs, in which group, with which qualification and authentications. No writes.
 
@@ -553,8 +560,24 @@ def signature_request_plan(
         )
     _refuse_duplicates(planned)
     planned.sort(key=lambda s: s.group)  # stable: keeps the input order inside a group
-    return RequestPlan(
+    justification = " ".join((biometrics_justification or "").split())
+    if len(justification) > 1000:
+        raise SigningError(
+            "biometrics_justification_too_long",
+            "A justificativa pode ter no máximo 1000 caracteres.",
+            "biometrics_justification",
+        )
+    outcome = policy_apply(
+        document_type=document_type,
         signers=planned,
+        on=on,
+        biometrics_justification=justification,
+    )
+    if justification:
+        normalized["biometrics_justification"] = justification
+    return RequestPlan(
+        signers=outcome.signers,
+        biometrics_note=outcome.biometrics_note,
         rule_code=rule_code,
         rule_text=rule_text,
         override_reason=reason,

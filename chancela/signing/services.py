@@ -46,6 +46,7 @@ from chancela.signing.models import (
     SignerRequirement,
 )
 from chancela.signing.planning import RequestPlan, signature_request_plan
+from chancela.signing.policy import policy_check_deadline
 from chancela.signing.tasks import dispatch_signature_request
 
 logger = logging.getLogger(__name__)
@@ -119,6 +120,7 @@ def signature_request_deadline(
             f"{local:%d/%m/%Y %H:%M}.",
             "deadline_at",
         )
+    policy_check_deadline(document_type=document_type, deadline_at=deadline_at, now=now)
     return deadline_at
 
 
@@ -208,6 +210,7 @@ def signature_request_create(
     external_id: str = "",
     created_by: Any = None,
     api_key: Any = None,
+    biometrics_justification: str = "",
 ) -> SignatureRequestCreated:
     """Check and create a request (status ``queued``) and enqueue its dispatch.
 
@@ -227,6 +230,7 @@ def signature_request_create(
         student=student,
         guardians=guardians,
         capacity_override=capacity_override,
+        biometrics_justification=biometrics_justification,
     )
     fingerprint = content_fingerprint(
         {
@@ -404,6 +408,14 @@ def _write_request(
             data={"external_id": external_id, "capacity_rule": plan.rule_code},
             actor=user,
         )
+        if plan.biometrics_note:
+            RequestEvent.objects.create(
+                request=request,
+                source=source,
+                kind="biometrics_justified",
+                message=plan.biometrics_note,
+                actor=user,
+            )
         # Transactional outbox: the job row commits (or rolls back) with the request.
         dispatch_signature_request.enqueue(request_public_id=str(request.public_id))
     return request

@@ -512,6 +512,8 @@ def test_it_serves_the_signed_pdf_only_once_archived(host: Host):
 
 def test_it_resolves_signers_from_a_student_block_and_records_an_explicit_override(host: Host):
     data = body(host.unit.code, host.document_type.code, signers=None)
+    # The configuration asks for a selfie: a 17-year-old's needs a recorded justification.
+    data["biometrics_justification"] = "Prevenção a fraude na contratação (LGPD art. 11 II g)."
     data["student"] = {
         "name": "Bruno Henrique Lima",
         "email": "bruno@example.com",

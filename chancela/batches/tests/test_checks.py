@@ -47,10 +47,15 @@ def test_it_lists_every_problem_of_a_row_not_only_the_first(sendable):
     }
 
 
-def test_it_flags_a_missing_e_mail(sendable):
-    assert codes(problems_of(good_row(1, student_email=""), sendable)) == {
+@pytest.mark.parametrize("age", [16, 17, 18])
+def test_it_flags_a_missing_e_mail_of_a_student_who_signs(sendable, age):
+    assert codes(problems_of(good_row(1, age=age, student_email=""), sendable)) == {
         ("student_email", "email_required")
     }
+
+
+def test_it_accepts_no_e_mail_for_a_student_under_16_who_does_not_sign(sendable):
+    assert problems_of(good_row(1, age=15, student_email=""), sendable) == []
 
 
 def test_it_flags_a_one_word_name(sendable):

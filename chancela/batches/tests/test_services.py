@@ -127,7 +127,7 @@ def test_it_clears_a_duplicate_when_the_first_row_is_excluded(sendable):
 def test_it_excludes_every_row_with_problems_at_once(sendable):
     rows = [good_row(n) for n in range(5)]
     rows[1]["guardian_name"] = "Carlos"
-    rows[4]["student_email"] = ""
+    rows[4] = good_row(4, age=17, student_email="")
     batch = create(sendable, rows)
     assert batch_exclude_rows_with_problems(batch=batch) == 2
     counts = batch_counts(batch=batch)
@@ -135,7 +135,7 @@ def test_it_excludes_every_row_with_problems_at_once(sendable):
 
 
 def test_it_refuses_to_start_while_an_included_row_has_problems(sendable):
-    batch = create(sendable, [good_row(0), good_row(1, student_email="")])
+    batch = create(sendable, [good_row(0), good_row(1, age=17, student_email="")])
     with pytest.raises(BatchError) as error:
         batch_start(batch=batch)
     assert error.value.code == "batch_has_problems" and "linhas 3" in error.value.message
@@ -145,7 +145,7 @@ def test_it_refuses_to_start_while_an_included_row_has_problems(sendable):
 
 def test_it_runs_a_batch_creating_one_queued_request_per_included_row(sendable):
     rows = [good_row(n) for n in range(4)]
-    rows[2]["student_email"] = ""
+    rows[2] = good_row(2, age=17, student_email="")
     batch = create(sendable, rows)
     batch_exclude_rows_with_problems(batch=batch)
     batch_start(batch=batch)

@@ -132,7 +132,7 @@ def test_it_fixes_a_row_inline_and_starts(client, staff, sendable):
 
 def test_it_excludes_a_row_and_the_rows_with_problems(client, staff, sendable):
     unit, document_type = sendable
-    rows = [good_row(0), good_row(1, student_email=""), good_row(2, student_name="Ana")]
+    rows = [good_row(0), good_row(1, age=17, student_email=""), good_row(2, student_name="Ana")]
     upload(client, unit, document_type, rows)
     batch = Batch.objects.get()
     client.post(reverse("batches:row_exclude", args=[batch.public_id, 3]), {"excluir": "1"})
