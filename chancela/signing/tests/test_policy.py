@@ -460,40 +460,14 @@ def test_it_requires_a_justification_for_biometrics_of_a_minor_on_the_screen(
     if given == "type":
         extra["minor_biometrics_justification"] = JUSTIFICATION
     document_type = school.document_type(Case("x", {}), **extra)
-    mother = make_person(school.unit, name="Carla Souza Lima", email="carla@example.com")
-    student = make_person(
-        school.unit,
-        name="Bruno Henrique Lima",
-        email="bruno@example.com",
-        birth_date=birth_date_for_age(age, 10),
+    request_extra = {"biometrics_justification": JUSTIFICATION} if given == "request" else {}
+    text, sent = _screen_send_student(
+        client, school, document_type, age=age, email="bruno@example.com", **request_extra
     )
-    student.guardians.add(mother)
-    client.force_login(school.user)
-    data: dict[str, Any] = {
-        "unit": school.unit.pk,
-        "document_type": document_type.pk,
-        "mode": "student",
-        "channel": "email",
-        "student": str(student.public_id),
-        "guardians": [str(mother.public_id)],
-        "signers-TOTAL_FORMS": "0",
-        "signers-INITIAL_FORMS": "0",
-    }
-    if given == "request":
-        data["biometrics_justification"] = JUSTIFICATION
-    upload = io.BytesIO(_pdf())
-    upload.name = "c.pdf"
-    page = client.post(SEND_URL, {**data, "documents": upload, "action": "preview"})
-    text = html_lib.unescape(page.content.decode())
-    token = _hidden(text, "preview_token")
     if not accepted:
-        assert not token
+        assert sent is None
         assert "biometria de menores" in text and f"({age} anos)" in text
         return
-    sent = client.post(
-        SEND_URL,
-        {**data, "staged": _hidden(text, "staged"), "preview_token": token, "action": "send"},
-    )
     assert sent.status_code == 302
     timeline = html_lib.unescape(client.get(sent["Location"]).content.decode())
     assert (JUSTIFICATION in timeline) is minor
@@ -539,9 +513,23 @@ def test_it_accepts_no_e_mail_for_a_student_who_does_not_sign_in_the_api(school)
 
 def test_it_accepts_no_e_mail_for_a_student_who_does_not_sign_on_the_screen(client, school):
     document_type = school.document_type(Case("x", {}))
+    _, sent = _screen_send_student(client, school, document_type, age=12, email="")
+    assert sent.status_code == 302
+    assert SignatureRequest.objects.get().student_name == "Bruno Henrique Lima"
+
+
+def _screen_send_student(
+    client: Any, school: School, document_type: DocumentType, *, age: int, email: str, **extra: Any
+) -> tuple[str, Any]:
+    """Preview a student-mode send on the screen, then send it when the preview allows.
+
+    Returns the preview page (unescaped) and the send response (None when refused)."""
     mother = make_person(school.unit, name="Carla Souza Lima", email="carla@example.com")
     student = make_person(
-        school.unit, name="Bruno Henrique Lima", email="", birth_date=birth_date_for_age(12)
+        school.unit,
+        name="Bruno Henrique Lima",
+        email=email,
+        birth_date=birth_date_for_age(age, 10),
     )
     student.guardians.add(mother)
     client.force_login(school.user)
@@ -554,16 +542,17 @@ def test_it_accepts_no_e_mail_for_a_student_who_does_not_sign_on_the_screen(clie
         "guardians": [str(mother.public_id)],
         "signers-TOTAL_FORMS": "0",
         "signers-INITIAL_FORMS": "0",
+        **extra,
     }
     upload = io.BytesIO(_pdf())
     upload.name = "c.pdf"
     page = client.post(SEND_URL, {**data, "documents": upload, "action": "preview"})
-    text = page.content.decode()
+    text = html_lib.unescape(page.content.decode())
     token = _hidden(text, "preview_token")
-    assert token
+    if not token:
+        return text, None
     sent = client.post(
         SEND_URL,
         {**data, "staged": _hidden(text, "staged"), "preview_token": token, "action": "send"},
     )
-    assert sent.status_code == 302
-    assert SignatureRequest.objects.get().student_name == "Bruno Henrique Lima"
+    return text, sent
