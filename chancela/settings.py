@@ -233,6 +233,8 @@ CHANCELA_TASK_STUCK_AFTER_SECONDS = env_int("CHANCELA_TASK_STUCK_AFTER_SECONDS",
 CHANCELA_READY_WORKER_MAX_AGE_SECONDS = env_int("CHANCELA_READY_WORKER_MAX_AGE_SECONDS", 180)
 CHANCELA_READY_SCHEDULER_MAX_AGE_SECONDS = env_int("CHANCELA_READY_SCHEDULER_MAX_AGE_SECONDS", 120)
 CHANCELA_READY_QUEUE_MAX_AGE_SECONDS = env_int("CHANCELA_READY_QUEUE_MAX_AGE_SECONDS", 600)
+# /metrics (Prometheus) answers only a scraper sending `Authorization: Bearer <this>`; unset: 404.
+CHANCELA_METRICS_TOKEN = env_str("CHANCELA_METRICS_TOKEN")
 # Behind a TLS proxy that redirects, the probes still answer on plain HTTP inside the network.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 

@@ -22,6 +22,9 @@ class RateLimitBucket(models.Model):
     # Epoch seconds until which Clicksign told us (429) to send nothing more.
     blocked_until = models.FloatField(null=True, blank=True)
     updated_at = models.FloatField(default=0.0)
+    # Counters for the metrics endpoint (account rows only): requests sent, 429s received.
+    requests_total = models.BigIntegerField(default=0)
+    rate_limited_total = models.BigIntegerField(default=0)
 
     class Meta:
         verbose_name = "janela de limite de requisições da Clicksign"

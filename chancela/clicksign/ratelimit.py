@@ -39,6 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connections, transaction
+from django.db.models import F
 from django.utils.crypto import salted_hmac
 
 from chancela.clicksign.errors import ClicksignRetryableError
@@ -157,10 +158,14 @@ class DatabaseRateLimiter:
 
     def block(self, *, until: float, notification_path: str | None = None) -> None:
         """Clicksign answered 429: send nothing to this account (or endpoint) before ``until``."""
-        rule = self._rules(notification_path)[-1]
+        rules = self._rules(notification_path)
+        rule = rules[-1]
         self._ensure_rows([rule])
         with transaction.atomic(using=self.using):
             now = self._now()
+            RateLimitBucket.objects.using(self.using).filter(key=rules[0].key).update(
+                rate_limited_total=F("rate_limited_total") + 1
+            )
             for bucket in self._locked((rule.key,)):
                 if bucket.blocked_until is None or bucket.blocked_until < until:
                     bucket.blocked_until = until
@@ -271,7 +276,8 @@ class DatabaseRateLimiter:
                 bucket = buckets[rule.key]
                 bucket.entries = [*live_entries[rule.key], [slot_id, now, None]]
                 bucket.updated_at = now
-                bucket.save(update_fields=["entries", "updated_at"])
+                bucket.requests_total += 1
+                bucket.save(update_fields=["entries", "updated_at", "requests_total"])
             if len(rules) > 1:
                 RateLimitBucket.objects.using(self.using).filter(
                     account=self.account,
