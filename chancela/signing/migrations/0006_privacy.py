@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('signing', '0004_merge_0003_callbacks_0003_dispatch'),
+        ('signing', '0005_document_follows_request'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
