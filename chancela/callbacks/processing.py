@@ -20,8 +20,14 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from chancela.callbacks.models import AppliedEvent, CallbackState, InboundCallback
-from chancela.callbacks.receiving import document_for_key
+from chancela.callbacks.models import (
+    AppliedEvent,
+    CallbackState,
+    InboundCallback,
+    RejectedCallback,
+    RejectReason,
+)
+from chancela.callbacks.receiving import callback_may_touch, document_for_key
 from chancela.clicksign.client import WEBHOOK_EVENTS
 from chancela.clicksign.events import (
     WebhookPayloadError,
@@ -94,11 +100,19 @@ def callback_process(*, callback_id: int) -> str:
     if payload.event.name not in KNOWN_EVENTS:
         return _callback_end(callback, CallbackState.IGNORED, "")
     document = document_for_key(payload.document_key, payload.metadata)
-    if document is not None and not _same_account(document, callback):
+    if document is not None and not callback_may_touch(config=callback.config, document=document):
+        RejectedCallback.objects.create(
+            config=callback.config,
+            unit=callback.config.unit,
+            reason=RejectReason.OTHER_ACCOUNT,
+            event_header=callback.event_name[:80],
+            body_size=len(callback.body),
+        )
         return _callback_end(
             callback,
             CallbackState.FAILED,
-            "O documento pertence a uma configuração de outra conta Clicksign.",
+            "O documento pertence a uma configuração de outra conta Clicksign (ou de uma conta "
+            "ainda não confirmada pelo “Testar conexão”).",
         )
     if document is None:
         if attempts >= settings.CHANCELA_CALLBACK_PARK_MAX_ATTEMPTS:
@@ -149,17 +163,6 @@ def _report_unresolved(callback: InboundCallback, attempts: int) -> None:
         from_email=None,
         recipient_list=[config.notification_email],
         fail_silently=True,
-    )
-
-
-def _same_account(document: Document, callback: InboundCallback) -> bool:
-    """The callback came through the request's configuration, or through another configuration
-    of the same Clicksign account (webhooks are per account: each registered URL gets all)."""
-    config = document.request.config
-    if config.pk == callback.config_id:
-        return True
-    return bool(config.clicksign_account_key) and (
-        config.clicksign_account_key == callback.config.clicksign_account_key
     )
 
 

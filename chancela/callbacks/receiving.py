@@ -76,6 +76,22 @@ def document_for_key(document_key: str, metadata: dict[str, Any]) -> Document | 
     )
 
 
+def callback_may_touch(*, config: SignatureConfig, document: Document) -> bool:
+    """Whether a callback verified with ``config``'s secret may change ``document``.
+
+    Only through the document's own configuration, or through another configuration of the same
+    Clicksign account — each configuration's account as Clicksign itself told us over that
+    configuration's own token ("Testar conexão"), never as a callback body claims it: anyone
+    who may create a configuration chooses its webhook secret and can sign any body.
+    """
+    owner = document.request.config
+    if owner.pk == config.pk:
+        return True
+    return bool(owner.clicksign_account_key) and (
+        owner.clicksign_account_key == config.clicksign_account_key
+    )
+
+
 def _candidates_from_payload(body: Any) -> list[SignatureConfig]:
     """The bare endpoint: which configuration(s) may have sent this body (document first, then
     the account key). Verification still decides."""
@@ -103,6 +119,7 @@ def _reject(
     remote_addr: str,
     event_header: str,
     size: int,
+    status: int = 401,
 ) -> ReceiveResult:
     logger.warning(
         "clicksign callback rejected",
@@ -126,7 +143,7 @@ def _reject(
         )
     except DatabaseError:
         logger.exception("could not record a rejected callback")
-    return ReceiveResult(401, reason)
+    return ReceiveResult(status, reason)
 
 
 def callback_receive(
@@ -201,6 +218,18 @@ def callback_receive(
             event_header=event_header,
             size=size,
         )
+    document = document_for_key(payload.document_key, payload.metadata)
+    if document is not None and not callback_may_touch(config=config, document=document):
+        # Answered 2xx: a genuine delivery of a shared account whose configurations were not
+        # both identified yet also lands here, and its own configuration's URL gets it too.
+        return _reject(
+            reason=RejectReason.OTHER_ACCOUNT,
+            config=config,
+            remote_addr=remote_addr,
+            event_header=event_header,
+            size=size,
+            status=200,
+        )
     return _store(
         config=config,
         raw_body=raw_body,
@@ -219,11 +248,6 @@ def _store(
     now = timezone.now()
     try:
         with transaction.atomic():
-            if payload.account_key and not config.clicksign_account_key:
-                # First verified use: remember which Clicksign account this configuration is.
-                SignatureConfig.objects.filter(pk=config.pk, clicksign_account_key="").update(
-                    clicksign_account_key=payload.account_key
-                )
             # At most once a minute: every callback writing the configuration's row would
             # serialise concurrent deliveries on its lock.
             SignatureConfig.objects.filter(pk=config.pk).filter(

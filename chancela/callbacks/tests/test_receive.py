@@ -56,7 +56,7 @@ def test_it_stores_a_verified_callback_and_answers_200(db, client):
         raw = cursor.fetchone()[0]
     assert "doc-1" not in raw
     config.refresh_from_db()
-    assert config.clicksign_account_key == "acc-1"  # recorded on first verified use
+    assert config.clicksign_account_key == ""  # never learned from a callback body
     assert config.last_callback_at is not None
 
 
