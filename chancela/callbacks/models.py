@@ -70,8 +70,9 @@ class RejectReason(models.TextChoices):
     BAD_SIGNATURE = "bad_signature", _("Assinatura inválida")
     UNKNOWN_CONFIG = "unknown_config", _("Configuração não encontrada")
     ACCOUNT_MISMATCH = "account_mismatch", _("Conta Clicksign diferente da configuração")
-    OTHER_ACCOUNT = "other_account", _(
-        "Documento de uma configuração de outra conta Clicksign (ou de conta não confirmada)"
+    OTHER_ACCOUNT = (
+        "other_account",
+        _("Documento de uma configuração de outra conta Clicksign (ou de conta não confirmada)"),
     )
 
 
