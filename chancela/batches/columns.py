@@ -62,3 +62,20 @@ def template_csv() -> bytes:
     writer.writerow([column.header for column in COLUMNS])
     writer.writerow([column.example for column in COLUMNS])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def template_xlsx() -> bytes:
+    """The same template as an Excel workbook (headers, one example line, every cell text so
+    that codes, CPFs and dates keep their leading zeros and format)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Alunos")
+    sheet.append([column.header for column in COLUMNS])
+    sheet.append([column.example for column in COLUMNS])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

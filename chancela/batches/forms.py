@@ -35,9 +35,9 @@ class BatchUploadForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     csv_file = forms.FileField(
-        label="Planilha (CSV)",
-        help_text="Uma linha por aluno, com os responsáveis. Separada por ; ou , — "
-        "UTF-8 ou Latin-1. Use o modelo.",
+        label="Planilha (Excel .xlsx ou CSV)",
+        help_text="Uma linha por aluno, com os responsáveis: a primeira aba de um .xlsx, ou um "
+        "CSV separado por ; ou , (UTF-8 ou Latin-1). Use o modelo.",
     )
     zip_file = forms.FileField(
         label="PDFs (ZIP)",
@@ -54,7 +54,9 @@ class BatchUploadForm(forms.Form):
             .distinct()
             .order_by("name")
         )
-        self.fields["csv_file"].widget.attrs["accept"] = ".csv,text/csv"
+        self.fields["csv_file"].widget.attrs["accept"] = (
+            ".csv,text/csv,.xlsx,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
         self.fields["zip_file"].widget.attrs["accept"] = ".zip,application/zip"
 
     def clean(self) -> dict[str, Any]:

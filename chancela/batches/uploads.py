@@ -1,4 +1,8 @@
-"""Reading the uploaded files of a batch, defensively: the CSV of rows and the ZIP of PDFs.
+"""Reading the uploaded files of a batch, defensively: the spreadsheet of rows (CSV or Excel
+.xlsx) and the ZIP of PDFs.
+
+Excel: at most ``MAX_XLSX_BYTES``, read with openpyxl in read-only mode (streamed, row by row;
+values, never formulas), the first sheet only, with the same columns and checks as the CSV.
 
 CSV: at most ``MAX_CSV_BYTES`` and ``MAX_ROWS`` rows; UTF-8 (with or without BOM), falling back
 to Latin-1 (Windows-1252, what spreadsheet programs in Brazil save); ``;`` or ``,`` separated.
@@ -15,15 +19,17 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO
+from datetime import date, datetime
+from typing import IO, Any
 
 from chancela.batches.columns import FIELD_KEYS, REQUIRED_HEADERS, header_key
 from chancela.batches.errors import BatchError
 from chancela.core.pdf import MAX_DOCUMENT_BYTES
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
+MAX_XLSX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 5000
 MAX_ZIP_BYTES = 512 * 1024 * 1024
 MAX_ZIP_ENTRIES = 5000
@@ -57,7 +63,7 @@ def csv_rows_read(raw: bytes) -> list[tuple[int, dict[str, str]]]:
     if "\x00" in text:
         raise BatchError(
             "csv_binary",
-            "O arquivo não parece um CSV (é uma planilha .xlsx?). Salve como CSV.",
+            "O arquivo não é um CSV nem uma planilha do Excel (.xlsx): use o modelo.",
             "csv_file",
         )
     first_line = text.split("\n", 1)[0]
@@ -67,6 +73,23 @@ def csv_rows_read(raw: bytes) -> list[tuple[int, dict[str, str]]]:
         header = next(reader)
     except StopIteration:
         raise BatchError("csv_empty", "A planilha está vazia.", "csv_file") from None
+    try:
+        return _rows_from_records(header, reader, lambda: reader.line_num, "csv_file")
+    except csv.Error as error:
+        raise BatchError(
+            "csv_invalid",
+            f"A planilha tem um erro na linha {reader.line_num}: {error}.",
+            "csv_file",
+        ) from None
+
+
+def _rows_from_records(
+    header: list[str],
+    records: Iterator[list[str]],
+    line_of: Callable[[], int],
+    field: str,
+) -> list[tuple[int, dict[str, str]]]:
+    """The data rows under ``header``: the column check, the row cap, blank rows skipped."""
     keys = [header_key(h) for h in header]
     missing = [h for h in REQUIRED_HEADERS if header_key(h) not in keys]
     if missing:
@@ -75,33 +98,112 @@ def csv_rows_read(raw: bytes) -> list[tuple[int, dict[str, str]]]:
             "Faltam colunas na planilha: "
             + ", ".join(missing)
             + ". Use o modelo para baixar (a primeira linha tem os nomes das colunas).",
-            "csv_file",
+            field,
         )
     rows: list[tuple[int, dict[str, str]]] = []
-    try:
-        for record in reader:
-            if not any(cell.strip() for cell in record):
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise BatchError(
-                    "csv_too_many_rows",
-                    f"A planilha tem mais de {MAX_ROWS} linhas: divida-a em lotes menores.",
-                    "csv_file",
-                )
-            data = dict.fromkeys(FIELD_KEYS, "")
-            for key, cell in zip(keys, record, strict=False):
-                if key is not None:
-                    data[key] = cell.strip()[:300]
-            rows.append((reader.line_num, data))
-    except csv.Error as error:
+    for record in records:
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise BatchError(
+                "csv_too_many_rows",
+                f"A planilha tem mais de {MAX_ROWS} linhas: divida-a em lotes menores.",
+                field,
+            )
+        data = dict.fromkeys(FIELD_KEYS, "")
+        for key, cell in zip(keys, record, strict=False):
+            if key is not None:
+                data[key] = cell.strip()[:300]
+        rows.append((line_of(), data))
+    if not rows:
+        raise BatchError("csv_empty", "A planilha não tem nenhuma linha de aluno.", field)
+    return rows
+
+
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+def _cell_text(value: Any, key: str | None) -> str:
+    """An Excel cell as the text a CSV would have: dates as dd/mm/aaaa, whole numbers without
+    ".0", a CPF typed as a number with its leading zeros back."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, bool):
+        return "sim" if value else "não"
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        text = str(value)
+        return text.zfill(11) if key and key.endswith("cpf") and len(text) < 11 else text
+    return str(value)
+
+
+def xlsx_rows_read(file: IO[bytes], *, size: int) -> list[tuple[int, dict[str, str]]]:
+    """The first sheet's data rows as (row number in the sheet, {field key: value})."""
+    from openpyxl import load_workbook
+
+    if size > MAX_XLSX_BYTES:
         raise BatchError(
-            "csv_invalid",
-            f"A planilha tem um erro na linha {reader.line_num}: {error}.",
+            "csv_too_large",
+            f"A planilha passa de {MAX_XLSX_BYTES // (1024 * 1024)} MB: divida-a em lotes menores.",
+            "csv_file",
+        )
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - openpyxl raises many types for a damaged file
+        raise BatchError(
+            "xlsx_invalid",
+            "Não foi possível abrir a planilha do Excel: salve-a de novo como .xlsx "
+            "(Pasta de Trabalho do Excel) ou como CSV.",
             "csv_file",
         ) from None
-    if not rows:
-        raise BatchError("csv_empty", "A planilha não tem nenhuma linha de aluno.", "csv_file")
-    return rows
+    try:
+        sheet = workbook.worksheets[0]
+        values = sheet.iter_rows(values_only=True)
+        line = 0
+        header: list[str] | None = None
+        for raw in values:
+            line += 1
+            if any(cell not in (None, "") for cell in raw):
+                header = [_cell_text(cell, None) for cell in raw]
+                break
+        if header is None:
+            raise BatchError("csv_empty", "A planilha está vazia.", "csv_file")
+        keys = [header_key(h) for h in header]
+
+        def records() -> Iterator[list[str]]:
+            nonlocal line
+            for raw in values:
+                line += 1
+                yield [
+                    _cell_text(cell, keys[index] if index < len(keys) else None)
+                    for index, cell in enumerate(raw)
+                ]
+
+        return _rows_from_records(header, records(), lambda: line, "csv_file")
+    finally:
+        workbook.close()
+
+
+def spreadsheet_rows_read(
+    file: IO[bytes], *, name: str, size: int
+) -> list[tuple[int, dict[str, str]]]:
+    """The rows of an uploaded spreadsheet, CSV or Excel (.xlsx), by its content."""
+    start = file.read(4)
+    file.seek(0)
+    if start == XLSX_MAGIC or name.lower().endswith(".xlsx"):
+        return xlsx_rows_read(file, size=size)
+    if name.lower().endswith(".xls"):
+        raise BatchError(
+            "xls_old_format",
+            "Planilhas do Excel 97-2003 (.xls) não são aceitas: salve como .xlsx ou CSV.",
+            "csv_file",
+        )
+    return csv_rows_read(file.read(MAX_CSV_BYTES + 1))
 
 
 @dataclass(frozen=True)

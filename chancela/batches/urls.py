@@ -8,6 +8,7 @@ urlpatterns = [
     path("lotes/", views.batch_list, name="batch_list"),
     path("lotes/novo/", views.batch_new, name="batch_new"),
     path("lotes/modelo.csv", views.template_download, name="template"),
+    path("lotes/modelo.xlsx", views.template_xlsx_download, name="template_xlsx"),
     path("lotes/<uuid:public_id>/", views.batch_detail, name="batch_detail"),
     path("lotes/<uuid:public_id>/progresso/", views.batch_progress, name="batch_progress"),
     path(

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from chancela.batches.columns import COLUMNS, template_csv
+from chancela.batches.columns import COLUMNS, XLSX_CONTENT_TYPE, template_csv, template_xlsx
 from chancela.batches.errors import BatchError
 from chancela.batches.forms import BatchRowForm, BatchUploadForm
 from chancela.batches.models import Batch, BatchRow, BatchStatus
@@ -29,7 +29,7 @@ from chancela.batches.services import (
     batch_row_update,
     batch_start,
 )
-from chancela.batches.uploads import ZipReport, csv_rows_read, zip_pdfs_read
+from chancela.batches.uploads import ZipReport, spreadsheet_rows_read, zip_pdfs_read
 from chancela.core.errors import DomainError
 
 SEND = "signing.send_documents"
@@ -60,6 +60,14 @@ def template_download(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(SEND, raise_exception=True)
+def template_xlsx_download(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(template_xlsx(), content_type=XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="modelo-envio-em-lote.xlsx"'
+    return response
+
+
+@login_required
+@permission_required(SEND, raise_exception=True)
 def batch_new(request: HttpRequest) -> HttpResponse:
     form = BatchUploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -67,7 +75,7 @@ def batch_new(request: HttpRequest) -> HttpResponse:
         csv_file, zip_file = data["csv_file"], data["zip_file"]
         report = ZipReport(notes=[])
         try:
-            rows = csv_rows_read(csv_file.read(5 * 1024 * 1024 + 1))
+            rows = spreadsheet_rows_read(csv_file, name=csv_file.name, size=csv_file.size)
             batch = batch_create(
                 unit=data["unit"],
                 document_type=data["document_type"],

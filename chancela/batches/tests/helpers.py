@@ -67,3 +67,20 @@ def zip_for(rows: list[dict[str, str]], **extra: bytes) -> bytes:
     files: dict[str, Any] = {f"{row['student_code']}.pdf": pdf() for row in rows}
     files.update(extra)
     return zip_bytes(files)
+
+
+def xlsx_bytes(rows: list[dict[str, Any]], *, header_row: int = 1) -> bytes:
+    """An Excel workbook with the template's columns; values keep their Python types (a
+    ``date`` or an ``int`` becomes a date or number cell, as a secretaria's sheet would)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    for _ in range(header_row - 1):
+        sheet.append([])
+    sheet.append([c.header for c in COLUMNS])
+    for row in rows:
+        sheet.append([row.get(c.key, "") for c in COLUMNS])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from chancela.batches.models import Batch, BatchStatus, RowState
-from chancela.batches.tests.helpers import csv_bytes, good_row, zip_for
+from chancela.batches.tests.helpers import good_row, xlsx_bytes, zip_for
 from chancela.signing.models import SignatureRequest
 from chancela.testing.browser import login, save_screenshot
 from chancela.testing.factories import SEND_DOCUMENTS, make_document_type, make_user
@@ -38,8 +38,9 @@ def test_it_runs_a_batch_of_50_where_the_preflight_catches_3(page, tmp_path, emu
     make_document_type(emulated_config, units=[unit], name="Contrato de rematrícula")
     make_user(units=[unit], perms=[SEND_DOCUMENTS], username="secretaria", password="senha-123-x")
     rows = class_of_50()
-    csv_path, zip_path = tmp_path / "turma-9A.csv", tmp_path / "pdfs-9A.zip"
-    csv_path.write_bytes(csv_bytes(rows))
+    # The class list as secretarias keep it: an Excel workbook (the CSV path has its own tests).
+    csv_path, zip_path = tmp_path / "turma-9A.xlsx", tmp_path / "pdfs-9A.zip"
+    csv_path.write_bytes(xlsx_bytes(rows))
     zip_path.write_bytes(zip_for(rows))
 
     port = free_port()
@@ -57,7 +58,7 @@ def test_it_runs_a_batch_of_50_where_the_preflight_catches_3(page, tmp_path, emu
         page.get_by_label("Unidade").select_option(label="Colégio Centro")
         page.get_by_label("Tipo de documento").select_option(label="Contrato de rematrícula")
         page.get_by_label("Título").fill("Rematrícula 2027 — 9º ano A")
-        page.get_by_label("Planilha (CSV)").set_input_files(str(csv_path))
+        page.get_by_label("Planilha (Excel .xlsx ou CSV)").set_input_files(str(csv_path))
         page.get_by_label("PDFs (ZIP)").set_input_files(str(zip_path))
         save_screenshot(page, "lote-novo")
         page.get_by_role("button", name="Conferir lote").click()

@@ -9,7 +9,7 @@ import pytest
 
 from chancela.batches import uploads
 from chancela.batches.errors import BatchError
-from chancela.batches.tests.helpers import csv_bytes, good_row, pdf, zip_bytes
+from chancela.batches.tests.helpers import csv_bytes, good_row, pdf, xlsx_bytes, zip_bytes
 from chancela.batches.uploads import ZipReport, csv_rows_read, zip_pdfs_read
 
 
@@ -117,3 +117,58 @@ def test_it_does_not_trust_the_declared_size():
         archive.writestr("A1.pdf", pdf())
     pdfs, _ = read_zip(buffer.getvalue())
     assert pdfs[0].content == pdf()
+
+
+# ---------------------------------------------------------------------- Excel (.xlsx)
+
+
+def _read_xlsx(raw: bytes, name: str = "turma.xlsx"):
+    return uploads.spreadsheet_rows_read(io.BytesIO(raw), name=name, size=len(raw))
+
+
+def test_it_reads_an_excel_sheet_with_the_same_columns():
+    from datetime import date
+
+    row = good_row(1, student_name="João Conceição")
+    row["student_birth_date"] = date(2010, 3, 9)  # a date cell
+    row["student_cpf"] = int("01234567890")  # typed as a number: the leading zero is lost
+    row["student_code"] = 2027001  # a number cell
+    rows = _read_xlsx(xlsx_bytes([row], header_row=2))
+    line, data = rows[0]
+    assert line == 3  # the sheet's own row number, as the CSV's line number
+    assert data["student_name"] == "João Conceição"
+    assert data["student_birth_date"] == "09/03/2010"
+    assert data["student_cpf"] == "01234567890"
+    assert data["student_code"] == "2027001"
+
+
+def test_it_reads_the_excel_template_back_as_its_example_line():
+    from chancela.batches.columns import COLUMNS, template_xlsx
+
+    rows = _read_xlsx(template_xlsx())
+    assert len(rows) == 1
+    assert rows[0][1] == {c.key: c.example for c in COLUMNS} | {
+        key: value for key, value in rows[0][1].items() if key not in {c.key for c in COLUMNS}
+    }
+
+
+def test_it_checks_an_excel_sheet_for_missing_columns():
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(["Código do aluno", "Nome"])
+    workbook.active.append(["1", "Ana"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    with pytest.raises(BatchError) as caught:
+        _read_xlsx(buffer.getvalue())
+    assert caught.value.message.startswith("Faltam colunas na planilha")
+
+
+def test_it_says_plainly_that_a_damaged_or_old_excel_file_cannot_be_read():
+    with pytest.raises(BatchError) as caught:
+        _read_xlsx(b"PK\x03\x04 not really a workbook")
+    assert "salve-a de novo como .xlsx" in caught.value.message
+    with pytest.raises(BatchError) as caught:
+        _read_xlsx(b"\xd0\xcf\x11\xe0 old excel", name="turma.xls")
+    assert "97-2003 (.xls)" in caught.value.message

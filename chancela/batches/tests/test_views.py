@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from chancela.batches.columns import XLSX_CONTENT_TYPE
 from chancela.batches.models import Batch, BatchStatus
-from chancela.batches.tests.helpers import csv_bytes, good_row, zip_for
+from chancela.batches.tests.helpers import csv_bytes, good_row, xlsx_bytes, zip_for
 from chancela.testing.factories import (
     SEND_DOCUMENTS,
     make_config,
@@ -51,6 +54,40 @@ def test_it_offers_the_csv_template(client, staff):
     response = client.get(reverse("batches:template"))
     assert response.status_code == 200
     assert response.content.startswith("\ufeffcodigo_aluno;nome_aluno".encode())
+
+
+def test_it_offers_the_same_template_as_an_excel_workbook(client, staff):
+    from chancela.batches.uploads import spreadsheet_rows_read
+
+    response = client.get(reverse("batches:template_xlsx"))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('modelo-envio-em-lote.xlsx"')
+    rows = spreadsheet_rows_read(
+        io.BytesIO(response.content), name="modelo.xlsx", size=len(response.content)
+    )
+    assert rows[0][1]["student_code"]
+
+
+def test_it_checks_an_excel_upload_as_it_checks_a_csv(client, staff, sendable):
+    unit, document_type = sendable
+    rows = [good_row(0), good_row(1, student_email="sem-arroba")]
+    response = client.post(
+        reverse("batches:batch_new"),
+        {
+            "unit": unit.pk,
+            "document_type": document_type.pk,
+            "title": "Rematrícula 2027",
+            "csv_file": SimpleUploadedFile("turma.xlsx", xlsx_bytes(rows), XLSX_CONTENT_TYPE),
+            "zip_file": SimpleUploadedFile("pdfs.zip", zip_for(rows), "application/zip"),
+        },
+    )
+    batch = Batch.objects.get()
+    assert response.status_code == 302
+    assert batch.csv_filename == "turma.xlsx"
+    assert batch.rows.count() == 2
+    assert [row.line for row in batch.rows.order_by("line")] == [2, 3]
+    bad = batch.rows.get(line=3)
+    assert any("e-mail do aluno" in problem["message"] for problem in bad.problems)
 
 
 def test_it_shows_the_problems_and_masks_the_cpf(client, staff, sendable):
