@@ -224,6 +224,9 @@ LOGGING = {
 # --- Chancela behaviour ---------------------------------------------------------------------
 # After a webhook secret is replaced, callbacks signed with the old one still verify this long.
 CHANCELA_WEBHOOK_SECRET_GRACE_HOURS = env_int("CHANCELA_WEBHOOK_SECRET_GRACE_HOURS", 72)
+# Host API: calls allowed per API key per window (0 turns the limit off).
+CHANCELA_API_RATE_LIMIT = env_int("CHANCELA_API_RATE_LIMIT", 100)
+CHANCELA_API_RATE_WINDOW_SECONDS = env_int("CHANCELA_API_RATE_WINDOW_SECONDS", 60)
 # A task row RUNNING for longer than this lost its worker (django-tasks-db never recovers it).
 CHANCELA_TASK_STUCK_AFTER_SECONDS = env_int("CHANCELA_TASK_STUCK_AFTER_SECONDS", 1800)
 

@@ -30,6 +30,7 @@ from chancela.api.lookups import document_type_or_404, unit_or_404
 from chancela.api.mapping import create_arguments, legal_validity, request_out
 from chancela.api.paging import cursor_decode, keyset_page
 from chancela.api.protocol import StrictJsonParser
+from chancela.api.ratelimit import api_key_rate_take
 from chancela.api.rendering import PreciseJSONRenderer
 from chancela.api.schemas import (
     ActionOut,
@@ -85,7 +86,14 @@ class ApiKeyAuth(HttpBearer):
         return self.authenticate(request, token)
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        return api_key_authenticate(raw_key=token)
+        api_key = api_key_authenticate(raw_key=token)
+        rate = api_key_rate_take(api_key=api_key)
+        if rate is not None:
+            request.api_rate_headers = rate.headers()  # type: ignore[attr-defined]
+            refusal = rate.refusal()
+            if refusal is not None:
+                raise refusal
+        return api_key
 
 
 api = NinjaAPI(

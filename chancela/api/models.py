@@ -54,3 +54,20 @@ class ApiKey(models.Model):
     @property
     def display_prefix(self) -> str:
         return f"chk_{self.prefix}"
+
+
+class ApiRateWindow(models.Model):
+    """How many calls a key made in the current rate-limit window (one row per key).
+
+    Written by one atomic upsert per authenticated call (``api_key_rate_take``), so every web
+    process on every machine shares the count through the database.
+    """
+
+    api_key = models.OneToOneField(
+        ApiKey, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    window_start = models.BigIntegerField()  # Unix seconds, a multiple of the window length
+    hits = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.api_key_id}@{self.window_start}: {self.hits}"
