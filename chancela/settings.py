@@ -75,6 +75,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request (and the jobs it enqueues) carries its id.
+    "chancela.core.correlation.CorrelationIdMiddleware",
     # /api/v1 answers only JSON in its documented error shape (404, 405, 500 included).
     "chancela.api.protocol.api_error_shape",
     "django.middleware.security.SecurityMiddleware",
@@ -197,19 +199,30 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# --- Logging: structured, with a redaction filter as a safety net for secrets and PII --------
+# --- Logging: one JSON object per line in production, plain text in development; every record
+# carries the correlation id of its request or job, and passes the redaction filter (a safety net
+# for secrets and personal data) before it is written.
+LOG_FORMAT = env_str("CHANCELA_LOG_FORMAT", "plain" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "chancela.core.logging.RedactingFilter"}},
+    "filters": {
+        "redact": {"()": "chancela.core.logging.RedactingFilter"},
+        "correlation": {"()": "chancela.core.correlation.CorrelationIdFilter"},
+    },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(correlation_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact"],
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["redact", "correlation"],
         },
     },
     "root": {"handlers": ["console"], "level": env_str("CHANCELA_LOG_LEVEL", "INFO")},

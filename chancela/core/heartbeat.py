@@ -18,7 +18,7 @@ from django.db import DatabaseError
 from django.db.models import Max
 from django.utils import timezone
 
-from chancela.core.models import Heartbeat
+from chancela.core.models import Heartbeat, JobCorrelation
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +49,12 @@ def heartbeat_beat(*, kind: str, force: bool = False) -> bool:
     return True
 
 
-def heartbeats_prune(*, now: datetime | None = None) -> int:
+def operations_rows_prune(*, now: datetime | None = None) -> int:
+    """Heartbeats of processes long gone, correlation ids of jobs long done."""
     now = now or timezone.now()
     deleted, _ = Heartbeat.objects.filter(seen_at__lt=now - PRUNE_AFTER).delete()
-    return deleted
+    gone, _ = JobCorrelation.objects.filter(created_at__lt=now - PRUNE_AFTER).delete()
+    return deleted + gone
 
 
 def last_seen(*, kind: str) -> datetime | None:

@@ -44,3 +44,14 @@ class PeriodicJobSlot(models.Model):
 
     def __str__(self) -> str:
         return self.task_path
+
+
+class JobCorrelation(models.Model):
+    """The correlation id of the request (or job) that enqueued a job, by the job's id."""
+
+    task_id = models.CharField(max_length=64, primary_key=True)
+    correlation_id = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.task_id} {self.correlation_id}"

@@ -19,7 +19,7 @@ class PeriodicJob:
 
 PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("chancela.core.tasks.release_stuck_tasks", 300),
-    PeriodicJob("chancela.core.tasks.prune_heartbeats", 3600),
+    PeriodicJob("chancela.core.tasks.prune_operations_rows", 3600),
     PeriodicJob("chancela.notifications.tasks.retry_due_outbound_events", 60),
     PeriodicJob("chancela.callbacks.tasks.retry_due_callbacks", 30),
     PeriodicJob("chancela.callbacks.tasks.reconcile_requests", 60),

@@ -24,6 +24,7 @@ from django.utils.module_loading import import_string
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from chancela.core.correlation import correlation_id_new, correlation_id_set
 from chancela.core.heartbeat import heartbeat_beat, process_instance
 from chancela.core.models import Heartbeat, PeriodicJobSlot
 from chancela.core.periodic import PERIODIC_JOBS, PeriodicJob
@@ -91,6 +92,7 @@ def periodic_job_run_if_due(job: PeriodicJob, *, instance: str = "") -> bool:
     with transaction.atomic():
         if not periodic_job_claim(job, instance=instance):
             return False
+        correlation_id_set(correlation_id_new())  # each periodic run is its own piece of work
         enqueued = periodic_job_enqueue_if_idle(job)
     if enqueued:
         logger.info("periodic job enqueued", extra={"job": job.task_path})

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from chancela.core.heartbeat import heartbeats_prune
+from chancela.core.heartbeat import operations_rows_prune
 from chancela.core.scheduler import stuck_tasks_release
 
 
@@ -12,5 +12,5 @@ def release_stuck_tasks() -> int:
 
 
 @task()
-def prune_heartbeats() -> int:
-    return heartbeats_prune()
+def prune_operations_rows() -> int:
+    return operations_rows_prune()
