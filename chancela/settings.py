@@ -7,6 +7,7 @@ ones that are not set.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "django.forms",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "chancela.core",
     "chancela.institutions",
     "chancela.esign",
@@ -90,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "chancela.web.errors.FriendlyErrorPagesMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 CSRF_FAILURE_VIEW = "chancela.web.errors.csrf_failure"
 
@@ -154,6 +158,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes) on /entrar/ and /admin/login/: after LOGIN_FAILURE_LIMIT wrong
+# passwords for one username, or from one address, both are refused for LOGIN_LOCKOUT_MINUTES
+# (even with the right password). An administrator unlocks early in the admin ("Tentativas de
+# acesso": delete the row) or with `manage.py axes_reset_username <user>` / `axes_reset_ip`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("CHANCELA_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("CHANCELA_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "chancela.web.security.lockout_response"
+# Behind reverse proxies the client's address is the one they add to X-Forwarded-For: say how
+# many proxies (each appends one address) with CHANCELA_PROXY_COUNT; 0 = use the socket address.
+CHANCELA_PROXY_COUNT = env_int("CHANCELA_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "chancela.web.security.client_ip"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "login"
