@@ -250,6 +250,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("CHANCELA_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # One line per request; `make run` turns it down to warnings after start-up.
+        "django.server": {"level": env_str("CHANCELA_ACCESS_LOG_LEVEL", "INFO")},
         # httpx logs every URL at INFO; signed download URLs must not reach the logs.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},

@@ -12,7 +12,12 @@ See ``clicksign_emulator/README.md``.
 """
 
 from .client import ControlClient, ControlError
-from .constants import DEMO_ACCOUNT_KEY, DEMO_API_USER_EMAIL, DEMO_SANDBOX_TOKEN
+from .constants import (
+    DEMO_ACCOUNT_KEY,
+    DEMO_API_USER_EMAIL,
+    DEMO_PRODUCTION_TOKEN,
+    DEMO_SANDBOX_TOKEN,
+)
 from .core import AccountSpec, Emulator
 from .pdf import blank_pdf
 from .server import EmulatorServer
@@ -21,6 +26,7 @@ from .webhooks import sign as webhook_signature
 __all__ = [
     "DEMO_ACCOUNT_KEY",
     "DEMO_API_USER_EMAIL",
+    "DEMO_PRODUCTION_TOKEN",
     "DEMO_SANDBOX_TOKEN",
     "AccountSpec",
     "ControlClient",

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import signal
 import sys
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from . import constants as C
 from .core import AccountSpec
@@ -57,6 +59,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="automatic",
         help="deliver webhooks in the background (default) or only on flush",
     )
+    parser.add_argument(
+        "--state-file",
+        help="keep the state in this file across restarts (loaded at start, saved on change)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
     return parser.parse_args(argv)
 
@@ -83,6 +89,17 @@ def main(argv: list[str] | None = None) -> int:
                 name=f"Conta {index} ({args.environment})",
             )
         )
+    if not args.no_demo_account:
+        # A production account too, so that the demo can walk "Promover para produção".
+        accounts.append(
+            AccountSpec(
+                token=C.DEMO_PRODUCTION_TOKEN,
+                key=C.DEMO_PRODUCTION_ACCOUNT_KEY,
+                environment=C.PRODUCTION,
+                api_user_email=C.DEMO_API_USER_EMAIL,
+                name="Demo Chancela (produção)",
+            )
+        )
     server = EmulatorServer(
         host=args.host,
         port=args.port,
@@ -95,16 +112,37 @@ def main(argv: list[str] | None = None) -> int:
         public_url=args.public_url,
         quiet=not args.verbose,
     )
+    keeper = None
+    if args.state_file:
+        from .state import StateKeeper, state_load
+
+        path = Path(args.state_file)
+        if state_load(server.emulator, path):
+            _say(f"Clicksign emulator state loaded from {path}")
+        keeper = StateKeeper(server.emulator, path)
+    # A SIGTERM (``make run`` stopping its children) ends like Ctrl-C: the state is saved.
+    signal.signal(signal.SIGTERM, _interrupt)
     server.start()
+    if keeper is not None:
+        keeper.start()
     _say(f"Clicksign emulator listening on {server.base_url}")
     _say(f"  API v3:      {server.api_url}")
     _say(f"  Mailbox:     {server.emulator.public_url}/")
     _say(f"  Control API: {server.emulator.public_url}/__emulator/")
     if not args.no_demo_account:
         _say(f"  Demo sandbox token: {C.DEMO_SANDBOX_TOKEN}")
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
+        _say(f"  Demo production token: {C.DEMO_PRODUCTION_TOKEN}")
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
+    finally:
+        if keeper is not None:
+            keeper.stop()
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -11,6 +11,10 @@ DEMO_SANDBOX_TOKEN = "0c1a9e5d-7b3f-4d2a-9e6c-5a4b3c2d1e0f"  # noqa: S105 - publ
 #: Fixed ``key`` (account uuid) of the demo account; webhooks carry it as ``account_key``.
 DEMO_ACCOUNT_KEY = "d3a1c0de-0000-4000-8000-00000000c0de"
 DEMO_API_USER_EMAIL = "api@demo.chancela.local"
+#: The demo production account (``python -m clicksign_emulator`` only): the local demo's
+#: "Promover para produção" talks to it.
+DEMO_PRODUCTION_TOKEN = "7e2b8f14-3c6d-4a9e-b1f0-d5c4e3b2a190"  # noqa: S105 - public demo value
+DEMO_PRODUCTION_ACCOUNT_KEY = "d3a1c0de-0000-4000-8000-0000000090d0"
 
 SANDBOX = "sandbox"
 PRODUCTION = "production"

@@ -19,17 +19,29 @@ CHANCELA_DEBUG=true
 CHANCELA_PUBLIC_URL=http://127.0.0.1:8000
 # The local Clicksign emulator stands in for Clicksign's sandbox.
 CHANCELA_CLICKSIGN_SANDBOX_URL=http://127.0.0.1:8765
+{production_lines}"""
+PRODUCTION_LINES = """# ... and for production too (its demo production account), so that
+# "Promover para produção" can be tried locally. Remove this line for the real Clicksign.
+CHANCELA_CLICKSIGN_PRODUCTION_URL=http://127.0.0.1:8765
 """
 
 
 def write_local_env(path: Path) -> bool:
-    """Create `path` if it does not exist. Returns True when a new file was written."""
+    """Create `path` if it does not exist. Returns True when a new file was written.
+
+    A `.env` written before the emulator had a production account gets the production URL
+    line added (once), unless it already names a production URL.
+    """
     if path.exists():
+        text = path.read_text(encoding="utf-8")
+        if "CHANCELA_CLICKSIGN_PRODUCTION_URL" not in text:
+            path.write_text(text.rstrip("\n") + "\n" + PRODUCTION_LINES, encoding="utf-8")
         return False
     path.write_text(
         TEMPLATE.format(
             secret_key=secrets.token_urlsafe(50),
             encryption_key=Fernet.generate_key().decode(),
+            production_lines=PRODUCTION_LINES,
         ),
         encoding="utf-8",
     )

@@ -11,6 +11,7 @@ import pytest
 
 from clicksign_emulator import (
     DEMO_ACCOUNT_KEY,
+    DEMO_PRODUCTION_TOKEN,
     DEMO_SANDBOX_TOKEN,
     ControlClient,
     ControlError,
@@ -161,6 +162,7 @@ def test_it_runs_from_the_command_line():
         assert [(a["token"], a["api_user_email"]) for a in accounts] == [
             (DEMO_SANDBOX_TOKEN, "api@demo.chancela.local"),
             ("tok-cli", "cli@x.y"),
+            (DEMO_PRODUCTION_TOKEN, "api@demo.chancela.local"),  # for the demo's promotion
         ]
         response = httpx.get(f"{base_url}/api/v3/envelopes", headers={"Authorization": "tok-cli"})
         assert response.status_code == 200

@@ -69,3 +69,37 @@ def test_it_leaves_a_sandbox_that_is_not_the_emulator_alone(settings, clicksign_
     assert clicksign_emulator.control.requests() == []
     config = demo_config()
     assert config is not None and not config.clicksign_webhook_id
+
+
+def test_it_writes_a_local_env_that_points_production_at_the_emulator(tmp_path):
+    from chancela.core.localenv import write_local_env
+
+    fresh = tmp_path / "fresh.env"
+    assert write_local_env(fresh)
+    assert "CHANCELA_CLICKSIGN_PRODUCTION_URL=http://127.0.0.1:8765" in fresh.read_text()
+    # An older .env gets the line once, and keeps its keys.
+    older = tmp_path / "older.env"
+    older.write_text("CHANCELA_SECRET_KEY=x\n")
+    write_local_env(older)
+    write_local_env(older)
+    text = older.read_text()
+    assert text.startswith("CHANCELA_SECRET_KEY=x\n")
+    assert text.count("CHANCELA_CLICKSIGN_PRODUCTION_URL=") == 1
+
+
+def test_it_keeps_the_emulator_state_and_quiets_the_children(settings, tmp_path):
+    from chancela.core.management.commands.run_local import (
+        child_env,
+        demo_logins_save,
+        local_processes,
+    )
+
+    settings.DATA_DIR = tmp_path
+    emulator = dict(local_processes("python", 8000))["emulator"]
+    assert emulator[emulator.index("--state-file") + 1] == str(tmp_path / "emulator-state.pickle")
+    env = child_env({"CHANCELA_LOG_LEVEL": "DEBUG"})
+    assert env["CHANCELA_LOG_LEVEL"] == "DEBUG"  # what the person asked for wins
+    assert env["CHANCELA_ACCESS_LOG_LEVEL"] == "WARNING"
+    saved = demo_logins_save("admin chancela-demo")
+    assert saved.read_text() == "admin chancela-demo\n"
+    assert saved.stat().st_mode & 0o077 == 0  # the API key is readable by the owner only

@@ -12,17 +12,46 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from chancela.demo import demo_exists, demo_summary, demo_webhook_register, seed_demo
+from chancela.demo import (
+    DEMO_API_USER_EMAIL,
+    demo_exists,
+    demo_summary,
+    demo_webhook_register,
+    seed_demo,
+)
 from chancela.esign.errors import ConfigurationError
 
 EMULATOR_PORT = 8765
 EMULATOR_URL = f"http://127.0.0.1:{EMULATOR_PORT}"
+# The emulator keeps its envelopes here across runs (clicksign_emulator/state.py).
+EMULATOR_STATE_FILE = "emulator-state.pickle"
+# The logins and the one-time API key of the demo, kept where the start banner says.
+DEMO_LOGINS_FILE = "demo-logins.txt"
+
+
+def child_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The children's environment: after start-up only warnings and errors reach the terminal
+    (no line per request or per job), unless CHANCELA_LOG_LEVEL / _ACCESS_LOG_LEVEL say more."""
+    env = dict(os.environ if base is None else base)
+    env.setdefault("CHANCELA_LOG_LEVEL", "WARNING")
+    env.setdefault("CHANCELA_ACCESS_LOG_LEVEL", "WARNING")
+    return env
+
+
+def demo_logins_save(text: str) -> Path:
+    """Write the demo's logins and API key to a file only the owner can read."""
+    path = Path(settings.DATA_DIR) / DEMO_LOGINS_FILE
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        file.write(text + "\n")
+    return path
 
 
 def wait_for_emulator(base_url: str, timeout: float = 15.0) -> bool:
@@ -66,10 +95,17 @@ def local_processes(python: str, web_port: int) -> list[tuple[str, list[str]]]:
         ("scheduler", [python, "manage.py", "run_scheduler"]),
     ]
     if importlib.util.find_spec("clicksign_emulator") is not None:
+        state_file = settings.DATA_DIR / EMULATOR_STATE_FILE
         processes.insert(
             0,
-            ("emulator", [python, "-m", "clicksign_emulator", "--port", str(EMULATOR_PORT)]),
-        )
+            (
+                "emulator",
+                [
+                    python, "-m", "clicksign_emulator", "--port", str(EMULATOR_PORT),
+                    "--state-file", str(state_file),
+                ],
+            ),
+        )  # fmt: skip
     return processes
 
 
@@ -94,23 +130,38 @@ class Command(BaseCommand):
         try:
             for name, argv in local_processes(sys.executable, options["port"]):
                 self.stdout.write(f"starting {name}: {' '.join(argv[1:])}")
-                children.append(subprocess.Popen(argv, env=os.environ.copy()))  # noqa: S603
+                children.append(subprocess.Popen(argv, env=child_env()))  # noqa: S603
                 if name == "emulator":
                     self.stdout.write(link_demo_to_emulator())
                 time.sleep(0.3)
             self.stdout.write("")
             self.stdout.write(self.style.SUCCESS("Chancela está no ar."))
             if logins:
-                self.stdout.write(demo_summary(logins))
+                summary = demo_summary(logins)
+                self.stdout.write(summary)
+                saved = demo_logins_save(summary)
+                self.stdout.write(f"Logins e chave de API salvos em {saved}")
             else:
+                saved = Path(settings.DATA_DIR) / DEMO_LOGINS_FILE
                 self.stdout.write(
-                    f"Chancela: {settings.PUBLIC_URL}/  (logins de demonstração: veja o README; "
-                    "senha chancela-demo)"
+                    f"Chancela: {settings.PUBLIC_URL}/  (logins de demonstração e chave de API: "
+                    + (f"{saved}" if saved.exists() else "veja o README")
+                    + "; senha chancela-demo)"
                 )
             if any(name == "emulator" for name, _ in local_processes(sys.executable, 0)):
                 self.stdout.write(
                     f"Emulador da Clicksign (caixa de e-mail dos signatários): "
                     f"http://127.0.0.1:{EMULATOR_PORT}/"
+                )
+                from clicksign_emulator import DEMO_PRODUCTION_TOKEN
+
+                self.stdout.write(
+                    "Conta de produção do emulador (para “Promover para produção”): token "
+                    f"{DEMO_PRODUCTION_TOKEN}, e-mail {DEMO_API_USER_EMAIL}"
+                )
+                self.stdout.write(
+                    "Os logs agora mostram só avisos e erros "
+                    "(CHANCELA_LOG_LEVEL=INFO para ver tudo)."
                 )
             self.stdout.write("Ctrl-C para parar.")
             while all(child.poll() is None for child in children):
