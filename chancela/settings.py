@@ -291,6 +291,9 @@ CHANCELA_DISPATCH_LEASE_SECONDS = env_int("CHANCELA_DISPATCH_LEASE_SECONDS", 300
 CHANCELA_DISPATCH_FAILURE_EMAIL_QUIET_MINUTES = env_int(
     "CHANCELA_DISPATCH_FAILURE_EMAIL_QUIET_MINUTES", 60
 )
+# Public verification page (/verificar/): lookups per client IP in each window.
+CHANCELA_VERIFY_RATE_LIMIT = env_int("CHANCELA_VERIFY_RATE_LIMIT", 20)
+CHANCELA_VERIFY_RATE_WINDOW_SECONDS = env_int("CHANCELA_VERIFY_RATE_WINDOW_SECONDS", 600)
 # Read timeout of the worker's Clicksign calls (seconds).
 CHANCELA_DISPATCH_READ_TIMEOUT_SECONDS = env_int("CHANCELA_DISPATCH_READ_TIMEOUT_SECONDS", 30)
 # Crash tests only: CHANCELA_KILL_AT=<point> makes the process os._exit() at that point of the

@@ -55,3 +55,23 @@ class JobCorrelation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id} {self.correlation_id}"
+
+
+class ThrottleBucket(models.Model):
+    """Hits of one client (a hashed key, e.g. its IP) in the current window of one scope.
+
+    In the database so that every web process and host shares the count
+    (``chancela.core.throttle``). Old rows are pruned by the daily retention job."""
+
+    scope = models.CharField(max_length=40)
+    key_hash = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key_hash"], name="core_throttle_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key_hash[:8]}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chancela.signing import views, workspace_views
+from chancela.signing import verification_views, views, workspace_views
 
 app_name = "signing"
 
@@ -10,6 +10,12 @@ urlpatterns = [
     path("solicitacoes/", workspace_views.request_list, name="request_list"),
     path("solicitacoes/exportar.csv", workspace_views.request_list_csv, name="request_list_csv"),
     path("solicitacoes/<uuid:public_id>/", views.request_detail, name="request_detail"),
+    path(
+        "solicitacoes/<uuid:public_id>/comprovante/",
+        verification_views.request_receipt,
+        name="request_receipt",
+    ),
+    path("verificar/", verification_views.verify, name="verify"),
     path("solicitacoes/<uuid:public_id>/linha/", workspace_views.request_row, name="request_row"),
     path(
         "solicitacoes/<uuid:public_id>/versao/",
