@@ -198,6 +198,33 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Originals and signed PDFs live outside the web root and are only served through views that
 # check the user's units.
 MEDIA_ROOT = Path(env_str("CHANCELA_MEDIA_ROOT", str(DATA_DIR / "files")))
+# Where stored files live: the local folder above (one host), or an S3-compatible object store
+# shared by every host (`CHANCELA_STORAGE=s3`). Everything goes through the storage API.
+CHANCELA_STORAGE = env_str("CHANCELA_STORAGE", "local")
+STORAGES: dict[str, dict[str, object]] = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+if CHANCELA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("CHANCELA_S3_BUCKET"),
+            "location": env_str("CHANCELA_S3_PREFIX", ""),
+            "endpoint_url": env_str("CHANCELA_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("CHANCELA_S3_REGION") or None,
+            # Empty: boto3's own chain (AWS_* variables, instance role, ~/.aws).
+            "access_key": env_str("CHANCELA_S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("CHANCELA_S3_SECRET_ACCESS_KEY") or None,
+            "addressing_style": env_str("CHANCELA_S3_ADDRESSING_STYLE") or None,
+            # Never replace an object: a second file with the same name gets a new name.
+            "file_overwrite": False,
+            "default_acl": None,
+            "querystring_auth": True,
+        },
+    }
+elif CHANCELA_STORAGE != "local":
+    raise ImproperlyConfigured("CHANCELA_STORAGE must be 'local' or 's3'.")
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = 150 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

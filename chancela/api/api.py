@@ -46,6 +46,7 @@ from chancela.api.services import api_key_authenticate
 from chancela.api.validation import translate_validation_errors
 from chancela.core.errors import DomainError
 from chancela.core.pdf import MAX_REQUEST_BYTES
+from chancela.core.storage import stored_file_stream
 from chancela.signing.actions import (
     Actor,
     signature_request_cancel,
@@ -369,7 +370,7 @@ def download_signed_document(
             None,
         )
     response = FileResponse(
-        document.signed_file.open("rb"),
+        stored_file_stream(document.signed_file),
         as_attachment=True,
         filename=document_download_name(document, SIGNED),
         content_type="application/pdf",

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from chancela.core.storage import stored_file_stream
 from chancela.institutions.selectors import units_visible_to
 from chancela.signing.downloads import (
     LEGAL_VALIDITY_HEADER,
@@ -118,7 +119,7 @@ def document_download(
     if not stored:
         raise Http404("Arquivo ainda não disponível.")
     response = FileResponse(
-        stored.open("rb"),
+        stored_file_stream(stored),
         as_attachment=True,
         filename=document_download_name(document, kind),
         content_type="application/pdf",
