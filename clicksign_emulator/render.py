@@ -304,12 +304,15 @@ def dump_envelope(emu: Emulator, envelope: Envelope) -> dict[str, Any]:
                     for d, r in signer.refused.items()
                 },
                 "started": {d: iso_br(t) for d, t in signer.started.items()},
+                # API 1.9: the account-level signer this participation (list) belongs to.
+                "legacy_key": signer.legacy_key,
             }
         )
     return {
         "id": envelope.id,
         "account_key": envelope.account_key,
         "name": envelope.name,
+        "legacy": envelope.legacy,
         "status": envelope.status,
         "deadline_at": iso_br(envelope.deadline_at),
         "auto_close": envelope.auto_close,

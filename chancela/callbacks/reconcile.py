@@ -21,8 +21,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chancela.callbacks.processing import document_events_apply
-from chancela.clicksign.client import ClicksignClient
 from chancela.clicksign.errors import ClicksignError
+from chancela.clicksign.port import ClicksignPort
 from chancela.clicksign.ratelimit import LIMITS, WINDOW_SECONDS
 from chancela.clicksign.types import DocumentEvent
 from chancela.esign.clients import client_for_config
@@ -74,7 +74,7 @@ def requests_reconcile(
 ) -> ReconcileResult:
     result = ReconcileResult()
     spent: dict[str, int] = defaultdict(int)
-    clients: dict[int, ClicksignClient] = {}
+    clients: dict[int, ClicksignPort] = {}
     try:
         for request in stale_requests(now=now, silent_minutes=silent_minutes).iterator():
             config = request.config

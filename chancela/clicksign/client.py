@@ -24,7 +24,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import httpx
 
@@ -39,6 +39,7 @@ from chancela.clicksign.errors import (
 )
 from chancela.clicksign.ratelimit import LIMITS, DatabaseRateLimiter, account_hash
 from chancela.clicksign.types import (
+    API_ENVELOPES,
     Authentication,
     CommunicateEvents,
     Document,
@@ -51,6 +52,7 @@ from chancela.clicksign.types import (
     Requirement,
     RequirementSpec,
     Rubric,
+    SendSettings,
     Signer,
     Webhook,
 )
@@ -99,7 +101,8 @@ _NOTIFICATION_PATH = re.compile(r"^/envelopes/[^/]+(/signers/[^/]+)?/notificatio
 
 
 class ClicksignClient:
-    """A client bound to one Clicksign account (base URL + token).
+    """The envelope adapter (API 3.0) of the Clicksign port: a client bound to one Clicksign
+    account (base URL + token). See :mod:`chancela.clicksign.port`.
 
     ``max_wait`` bounds how long a call may wait for a rate-limit slot before it raises
     :class:`ClicksignRetryableError` (``sent=False``); screens use a short one, workers a longer.
@@ -129,20 +132,29 @@ class ClicksignClient:
             limit=LIMITS.get(environment, LIMITS["sandbox"]),
             max_flight=timeouts.total + 5.0,
         )
-        self._http = http_client(
-            base_url=self.base_url + API_PREFIX,
-            timeouts=timeouts,
-            headers={"Authorization": token.strip(), "Accept": MEDIA_TYPE},
-            transport=transport,
-        )
+        self._http = self._api_client(token.strip(), timeouts, transport)
         # Downloads go to other hosts and must never carry the token.
         self._downloads = http_client(timeouts=timeouts, transport=transport)
+
+    api_version = API_ENVELOPES
+    media_type = MEDIA_TYPE
+
+    def _api_client(
+        self, token: str, timeouts: Timeouts, transport: httpx.BaseTransport | None
+    ) -> httpx.Client:
+        """The HTTP client of the API: v3 takes the raw token in ``Authorization``."""
+        return http_client(
+            base_url=self.base_url + API_PREFIX,
+            timeouts=timeouts,
+            headers={"Authorization": token, "Accept": MEDIA_TYPE},
+            transport=transport,
+        )
 
     def close(self) -> None:
         self._http.close()
         self._downloads.close()
 
-    def __enter__(self) -> ClicksignClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -247,8 +259,10 @@ class ClicksignClient:
         content: bytes,
         content_type: str = "application/pdf",
         metadata: dict[str, Any] | None = None,
+        settings: SendSettings | None = None,
     ) -> Document:
-        """Upload a file (sent as the full data URI Clicksign requires)."""
+        """Upload a file (sent as the full data URI Clicksign requires). ``settings`` are the
+        envelope's on 3.0 (ignored here) and the document's own on 1.9."""
         data_uri = f"data:{content_type};base64,{base64.b64encode(content).decode('ascii')}"
         attributes: dict[str, Any] = {"filename": filename, "content_base64": data_uri}
         if metadata is not None:
@@ -311,11 +325,15 @@ class ClicksignClient:
         group: int = 1,
         location_required_enabled: bool = False,
         communicate_events: CommunicateEvents | None = None,
+        auths: tuple[str, ...] = (),
+        known_id: str = "",
     ) -> Signer:
         """Add a signer. ``documentation`` is the CPF (digits or formatted).
 
         With ``has_documentation=False`` Clicksign asks for neither CPF nor birthday, and they must
-        not be sent.
+        not be sent. ``auths`` and ``known_id`` matter on 1.9 only (there the authentications
+        belong to the reusable signer, and a registered signer key is reused); on 3.0 a signer
+        lives in one envelope and its authentications are requirements.
         """
         attributes: dict[str, Any] = {
             "name": name,
@@ -375,7 +393,12 @@ class ClicksignClient:
         return wire.requirement_from(payload["data"], envelope_id)
 
     def requirements_list(
-        self, envelope_id: str, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
+        self,
+        envelope_id: str,
+        *,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        document_ids: Iterable[str] = (),
     ) -> Page[Requirement]:
         return self._page(
             f"/envelopes/{envelope_id}/requirements",
@@ -420,12 +443,19 @@ class ClicksignClient:
 
     # ================================================================== notifications
 
-    def notify_envelope(self, envelope_id: str, *, message: str | None = None) -> Notification:
+    def notify_envelope(
+        self, envelope_id: str, *, message: str | None = None, document_ids: Iterable[str] = ()
+    ) -> Notification:
         """Notify every signer of the current group (Clicksign: 1 call / minute / endpoint)."""
         return self._notify(f"/envelopes/{envelope_id}/notifications", message)
 
     def notify_signer(
-        self, envelope_id: str, signer_id: str, *, message: str | None = None
+        self,
+        envelope_id: str,
+        signer_id: str,
+        *,
+        message: str | None = None,
+        document_ids: Iterable[str] = (),
     ) -> Notification:
         return self._notify(f"/envelopes/{envelope_id}/signers/{signer_id}/notifications", message)
 
@@ -593,11 +623,16 @@ class ClicksignClient:
         *,
         body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
+        notification_key: str | None = None,
     ) -> dict[str, Any]:
-        notification_path = path if method == "POST" and _NOTIFICATION_PATH.match(path) else None
+        """One call. ``notification_key`` names the one-per-minute notification bucket of the
+        call (v3: the notification path itself)."""
+        notification_path = notification_key or (
+            path if method == "POST" and _NOTIFICATION_PATH.match(path) else None
+        )
         slot = self.limiter.acquire(notification_path=notification_path, max_wait=self.max_wait)
         started = time.monotonic()
-        headers = {"Content-Type": MEDIA_TYPE} if body is not None else None
+        headers = {"Content-Type": self.media_type} if body is not None else None
         content = json.dumps(body).encode("utf-8") if body is not None else None
         try:
             response = self._http.request(

@@ -15,6 +15,10 @@ from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
+# The two Clicksign APIs a configuration may speak (its token decides; "Testar conexão" detects).
+API_ENVELOPES = "3.0"
+API_LEGACY = "1.9"
+
 
 class EnvelopeStatus(StrEnum):
     DRAFT = "draft"
@@ -122,6 +126,9 @@ class Qualification:
     document_id: str
     signer_id: str
     role: str
+    # API 1.9 only (there the list carries them; on 3.0 they belong to the signer).
+    group: int = 1
+    refusable: bool = False
 
 
 @dataclass(frozen=True)
@@ -170,6 +177,19 @@ class Notification:
     message: str | None
     summary: list[NotificationResult]
     created: datetime | None
+
+
+@dataclass(frozen=True)
+class SendSettings:
+    """What a 3.0 envelope carries and a 1.9 document carries itself (there is no envelope)."""
+
+    deadline_at: datetime | None = None
+    remind_interval: int | None = 3
+    message: str | None = None
+    block_after_refusal: bool = False
+    sequence_enabled: bool = False
+    locale: str = "pt-BR"
+    auto_close: bool = True
 
 
 @dataclass(frozen=True)

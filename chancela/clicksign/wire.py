@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -222,6 +223,21 @@ def error_items(response: httpx.Response) -> tuple[ApiErrorItem, ...]:
         return ()
     items = []
     for raw in raw_items:
+        if isinstance(raw, str):
+            # API 1.9: plain Portuguese messages, most starting with the attribute's name.
+            first = raw.split(" ", 1)[0]
+            name = (
+                first
+                if re.fullmatch(r"[a-z_]+", first)
+                and "_" in first
+                or first
+                in ("name", "email", "path", "auths", "group", "locale", "metadata", "birthday")
+                else ""
+            )
+            items.append(
+                ApiErrorItem(status=None, code="", title="", detail=raw, pointer="", field=name)
+            )
+            continue
         if not isinstance(raw, dict):
             continue
         pointer, field = _field_from(raw.get("source"))

@@ -14,6 +14,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from chancela.clicksign.client import DEFAULT_TIMEOUTS, ClicksignClient
+from chancela.clicksign.legacy import LegacyClicksignClient
+from chancela.clicksign.port import API_LEGACY, ClicksignPort
 from chancela.core.http import Timeouts
 from chancela.esign.models import SignatureConfig
 
@@ -24,10 +26,12 @@ def client_for_config(
     transport: httpx.BaseTransport | None = None,
     timeouts: Timeouts = DEFAULT_TIMEOUTS,
     max_wait: float = 15.0,
-) -> ClicksignClient:
-    """A client for a configuration's account: base URL from settings ``CLICKSIGN_URLS`` (via
-    ``config.service_url``), its token, its environment's rate limit, and the extra signed-file
-    hosts of ``CHANCELA_SIGNED_FILE_HOSTS``.
+    api: str | None = None,
+) -> ClicksignPort:
+    """The Clicksign port for a configuration's account: the adapter of the API it speaks
+    (``config.clicksign_api``, or ``api`` when "Testar conexão" tries one), base URL from settings
+    ``CLICKSIGN_URLS`` (via ``config.service_url``), its token, its environment's rate limit, and
+    the extra signed-file hosts of ``CHANCELA_SIGNED_FILE_HOSTS``.
 
     Successful calls stamp ``config.last_successful_call_at`` (at most once a minute per client).
     """
@@ -40,7 +44,10 @@ def client_for_config(
         last_stamp[:] = [now]
         SignatureConfig.objects.filter(pk=config.pk).update(last_successful_call_at=now)
 
-    return ClicksignClient(
+    adapter = (
+        LegacyClicksignClient if (api or config.clicksign_api) == API_LEGACY else ClicksignClient
+    )
+    return adapter(
         base_url=config.service_url,
         token=config.token,
         environment=config.environment,

@@ -15,7 +15,7 @@ import httpx
 from django.db import transaction
 from django.utils import timezone
 
-from chancela.clicksign.client import WEBHOOK_EVENTS, ClicksignClient
+from chancela.clicksign.client import WEBHOOK_EVENTS
 from chancela.clicksign.errors import (
     ClicksignCredentialError,
     ClicksignError,
@@ -23,6 +23,7 @@ from chancela.clicksign.errors import (
     ClicksignRetryableError,
     CredentialErrorKind,
 )
+from chancela.clicksign.port import ClicksignPort
 from chancela.clicksign.types import Webhook
 from chancela.core.http import Timeouts
 from chancela.esign.clients import client_for_config
@@ -57,7 +58,7 @@ class WebhookRegistration:
     message: str
 
 
-def _client(config: SignatureConfig, transport: httpx.BaseTransport | None) -> ClicksignClient:
+def _client(config: SignatureConfig, transport: httpx.BaseTransport | None) -> ClicksignPort:
     return client_for_config(
         config, transport=transport, timeouts=SCREEN_TIMEOUTS, max_wait=SCREEN_MAX_WAIT
     )
@@ -185,7 +186,7 @@ def signature_config_test_connection(
 # ---------------------------------------------------------------------- "Registrar webhook"
 
 
-def _find_webhook(client: ClicksignClient, endpoint: str) -> Webhook | None:
+def _find_webhook(client: ClicksignPort, endpoint: str) -> Webhook | None:
     page = 1
     while True:
         webhooks = client.webhooks_list(page=page, page_size=50)
@@ -197,7 +198,7 @@ def _find_webhook(client: ClicksignClient, endpoint: str) -> Webhook | None:
         page += 1
 
 
-def _create_or_reuse(client: ClicksignClient, endpoint: str) -> tuple[Webhook, bool]:
+def _create_or_reuse(client: ClicksignPort, endpoint: str) -> tuple[Webhook, bool]:
     try:
         return client.webhook_create(endpoint=endpoint, events=WEBHOOK_EVENTS), True
     except ClicksignPermanentError as error:

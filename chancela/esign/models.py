@@ -20,6 +20,13 @@ class Environment(models.TextChoices):
     PRODUCTION = "production", _("Produção")
 
 
+class ClicksignApi(models.TextChoices):
+    """Which Clicksign API the configuration's token speaks (detected by "Testar conexão")."""
+
+    ENVELOPES = "3.0", _("Envelopes (API 3.0)")
+    LEGACY = "1.9", _("API 1.9 (legada)")
+
+
 class ConnectionStatus(models.TextChoices):
     """Outcome of the last "Testar conexão" (stored in ``last_connection_status``)."""
 
@@ -67,6 +74,14 @@ class SignatureConfig(models.Model):
 
     # What Clicksign told us about the account (filled by "Testar conexão" / webhook registration).
     clicksign_account_key = models.CharField(max_length=64, blank=True, editable=False)
+    # Set only by a successful "Testar conexão" (3.0, or 503 on envelopes and then 1.9 works).
+    clicksign_api = models.CharField(
+        _("API da Clicksign"),
+        max_length=3,
+        choices=ClicksignApi.choices,
+        default=ClicksignApi.ENVELOPES,
+        editable=False,
+    )
     clicksign_webhook_id = models.CharField(max_length=64, blank=True, editable=False)
     last_connection_check_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_connection_status = models.CharField(max_length=40, blank=True, editable=False)
@@ -379,7 +394,15 @@ class SignerRegistration(models.Model):
     cpf = models.CharField(max_length=11, blank=True)
     phone = models.CharField(max_length=11, blank=True)
     birth_date = models.DateField(null=True, blank=True)
+    auths = models.JSONField(default=list, blank=True)
+    # The API the row was written under: a 1.9 signer key is reused only by the same API.
+    clicksign_api = models.CharField(max_length=3, choices=ClicksignApi.choices, blank=True)
+    # 1.9: the account-level signer key (reused on the next send while the identity holds);
+    # 3.0: the signer id of the last envelope.
     last_clicksign_signer_id = models.CharField(max_length=64, blank=True)
+    # 3.0: the envelope signer ids of the recent sends (newest last, at most 20).
+    envelope_signer_ids = models.JSONField(default=list, blank=True)
+    send_count = models.PositiveIntegerField(default=0)
     registered_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(default=timezone.now)
 

@@ -24,12 +24,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from chancela.clicksign.client import ClicksignClient
 from chancela.clicksign.errors import (
     ClicksignError,
     ClicksignPermanentError,
     ClicksignRetryableError,
 )
+from chancela.clicksign.port import ClicksignPort
 from chancela.core.people import phone_is_valid, phone_normalize
 from chancela.esign.clients import client_for_config
 from chancela.esign.connection import SCREEN_MAX_WAIT, SCREEN_TIMEOUTS, describe_clicksign_error
@@ -82,7 +82,7 @@ class Actor:
         return "o Chancela"
 
 
-def _client(request: SignatureRequest) -> ClicksignClient:
+def _client(request: SignatureRequest) -> ClicksignPort:
     return client_for_config(request.config, timeouts=SCREEN_TIMEOUTS, max_wait=SCREEN_MAX_WAIT)
 
 

@@ -43,19 +43,20 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from chancela.clicksign.client import ClicksignClient
 from chancela.clicksign.errors import (
     ClicksignCredentialError,
     ClicksignError,
     ClicksignPermanentError,
     ClicksignRetryableError,
 )
+from chancela.clicksign.port import ClicksignPort
 from chancela.clicksign.types import (
     Authentication,
     CommunicateEvents,
     EnvelopeStatus,
     Qualification,
     RequirementSpec,
+    SendSettings,
 )
 from chancela.core.http import Timeouts
 from chancela.core.killpoints import kill_point
@@ -69,6 +70,11 @@ from chancela.signing.models import (
     SignatureRequest,
     Signer,
     SignerRequirement,
+)
+from chancela.signing.registrations import (
+    registration_record,
+    registrations_reusable,
+    signer_auths,
 )
 from chancela.signing.transitions import request_event_add, request_status_set
 
@@ -127,14 +133,14 @@ class _Run:
     # The step an earlier attempt reached, and may have left half done ("" on a first run).
     resumed_step: str
     step: str = ""
-    _client: ClicksignClient | None = None
+    _client: ClicksignPort | None = None
 
     @property
     def resumed(self) -> bool:
         return bool(self.resumed_step)
 
     @property
-    def client(self) -> ClicksignClient:
+    def client(self) -> ClicksignPort:
         if self._client is None:
             self._client = _client(self.request)
         return self._client
@@ -187,7 +193,7 @@ def signature_request_dispatch(*, request_id: str) -> str:
         run.close()
 
 
-def _client(request: SignatureRequest) -> ClicksignClient:
+def _client(request: SignatureRequest) -> ClicksignPort:
     timeouts = Timeouts(
         connect=5.0,
         read=float(settings.CHANCELA_DISPATCH_READ_TIMEOUT_SECONDS),
@@ -290,7 +296,7 @@ def _step_envelope(run: _Run, look: bool) -> None:
     _envelope_record(run, envelope.id, adopted=False)
 
 
-def _envelope_find(client: ClicksignClient, request: SignatureRequest, name: str) -> str:
+def _envelope_find(client: ClicksignPort, request: SignatureRequest, name: str) -> str:
     marker = str(request.public_id)
     page = 1
     while True:
@@ -317,6 +323,17 @@ def _envelope_record(run: _Run, envelope_id: str, *, adopted: bool) -> None:
             data={"envelope_id": envelope_id, "adopted": adopted},
         )
     run.request.clicksign_envelope_id = envelope_id
+
+
+def send_settings(request: SignatureRequest) -> SendSettings:
+    """What the envelope carries on 3.0 and each document on 1.9."""
+    groups = set(request.signers.values_list("group", flat=True))
+    return SendSettings(
+        deadline_at=request.deadline_at,
+        remind_interval=request.remind_interval,
+        message=request.message or None,
+        sequence_enabled=len(groups) > 1,
+    )
 
 
 def _step_documents(run: _Run, look: bool) -> None:
@@ -348,6 +365,7 @@ def _step_documents(run: _Run, look: bool) -> None:
                 METADATA_REQUEST: str(request.public_id),
                 METADATA_DOCUMENT: str(document.public_id),
             },
+            settings=send_settings(request),
         )
         kill_point("document:after_call")
         _id_record(run, document, created.id)
@@ -378,6 +396,7 @@ def _step_signers(run: _Run, look: bool) -> None:
             if key in remote:
                 _id_record(run, signer, remote.pop(key))
                 missing.remove(signer)
+    registered = registrations_reusable(config=request.config, signers=missing)
     for signer in missing:
         _guard(run)
         kill_point("signer:before_call")
@@ -393,9 +412,12 @@ def _step_signers(run: _Run, look: bool) -> None:
             refusable=True,
             group=signer.group,
             communicate_events=CommunicateEvents(signature_request=signer.channel),
+            auths=tuple(signer_auths(signer)),
+            known_id=registered.get(signer.pk, ""),
         )
         kill_point("signer:after_call")
         _id_record(run, signer, created.id)
+        registration_record(config=request.config, signer=signer, remote_id=created.id)
 
 
 def _requirement_key(document_id: str, signer_id: str, action: str, value: str) -> tuple:
@@ -422,9 +444,17 @@ def _step_requirements(run: _Run, look: bool) -> None:
     if not keyed:
         return
     specs: list[RequirementSpec] = []
-    for (document_id, signer_id, action, value), _row in keyed.items():
+    for (document_id, signer_id, action, value), row in keyed.items():
         if action == RequirementAction.QUALIFICATION:
-            specs.append(Qualification(document_id=document_id, signer_id=signer_id, role=value))
+            specs.append(
+                Qualification(
+                    document_id=document_id,
+                    signer_id=signer_id,
+                    role=value,
+                    group=row.signer.group,
+                    refusable=True,
+                )
+            )
         else:
             specs.append(Authentication(document_id=document_id, signer_id=signer_id, auth=value))
     _guard(run)
@@ -447,9 +477,9 @@ def _step_requirements(run: _Run, look: bool) -> None:
         key = _requirement_key(
             item.document_id or "", item.signer_id or "", item.action, value or ""
         )
-        row = keyed.get(key)
-        if row is not None:
-            recorded[row.pk] = item.id
+        answered = keyed.get(key)
+        if answered is not None:
+            recorded[answered.pk] = item.id
     _requirements_record(run, recorded)
     if len(recorded) < len(keyed):
         # Clicksign answered without every requirement: let the next attempt look them up.
@@ -461,8 +491,11 @@ def _step_requirements(run: _Run, look: bool) -> None:
 def _requirements_adopt(run: _Run, keyed: dict[tuple, SignerRequirement]) -> None:
     """Record the ids of the requirements Clicksign already has; remove them from ``keyed``."""
     envelope_id = run.request.clicksign_envelope_id
+    document_ids = _document_ids(run.request)
     found: dict[int, str] = {}
-    for item in _all_pages(lambda page: run.client.requirements_list(envelope_id, page=page)):
+    for item in _all_pages(
+        lambda page: run.client.requirements_list(envelope_id, page=page, document_ids=document_ids)
+    ):
         value = item.role if item.action == RequirementAction.QUALIFICATION else item.auth
         key = _requirement_key(
             item.document_id or "", item.signer_id or "", item.action, value or ""
@@ -549,7 +582,11 @@ def _step_notify(run: _Run, look: bool) -> None:
     request = run.request
     _guard(run)
     kill_point("notify:before_call")
-    run.client.notify_envelope(request.clicksign_envelope_id, message=request.message or None)
+    run.client.notify_envelope(
+        request.clicksign_envelope_id,
+        message=request.message or None,
+        document_ids=_document_ids(request),
+    )
     kill_point("notify:after_call")
 
 
@@ -592,6 +629,16 @@ def _id_record(run: _Run, row: Document | Signer, remote_id: str) -> None:
             raise LeaseLost
         type(row).objects.filter(pk=row.pk).update(**{field: remote_id})
     setattr(row, field, remote_id)
+
+
+def _document_ids(request: SignatureRequest) -> list[str]:
+    return [
+        remote_id
+        for remote_id in request.documents.order_by("id").values_list(
+            "clicksign_document_id", flat=True
+        )
+        if remote_id
+    ]
 
 
 def _all_pages(fetch: Any) -> list[Any]:

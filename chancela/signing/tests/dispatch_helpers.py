@@ -11,6 +11,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from chancela.clicksign.models import RateLimitBucket
+from chancela.clicksign.types import API_LEGACY
 from chancela.esign.models import SignatureConfig
 from chancela.signing.dispatch import STEP_DONE, signature_request_dispatch
 from chancela.signing.models import RequestStatus, SignatureRequest
@@ -30,6 +31,18 @@ STEP_CALLS = {
     "activate": ("PATCH", r"^/api/v3/envelopes/[^/]+$"),
     "notify": ("POST", r"^/api/v3/envelopes/[^/]+/notifications$"),
 }
+# On API 1.9 there is no envelope to create or activate.
+LEGACY_STEP_CALLS = {
+    "document": ("POST", r"^/api/v1/documents$"),
+    "signer": ("POST", r"^/api/v1/signers$"),
+    "requirements": ("POST", r"^/api/v1/lists$"),
+    "notify": ("POST", r"^/api/v1/notifications$"),
+}
+
+
+def step_calls(config: SignatureConfig) -> dict[str, tuple[str, str]]:
+    """Each step's remote write for the configuration's API."""
+    return LEGACY_STEP_CALLS if config.clicksign_api == API_LEGACY else STEP_CALLS
 
 
 def make_dispatchable_request(
@@ -113,8 +126,11 @@ def assert_exactly_one_envelope(
 ) -> None:
     """One active envelope for the request, each document / signer / requirement once, one
     activation — and our rows point at exactly those. Unless told otherwise, the look-ups
-    adopted everything: nothing was deleted."""
+    adopted everything: nothing was deleted. (On 1.9: see ``assert_exactly_one_legacy_send``.)"""
     request.refresh_from_db()
+    if request.config.clicksign_api == API_LEGACY:
+        assert_exactly_one_legacy_send(emulator, request, strays_canceled=strays_deleted)
+        return
     envelopes = envelopes_of(emulator, request)
     assert len(envelopes) == 1, [e["id"] for e in envelopes]
     envelope = envelopes[0]
@@ -142,3 +158,41 @@ def assert_exactly_one_envelope(
     assert request.status == RequestStatus.AWAITING_SIGNATURES
     deleted = [r for r in emulator.control.requests() if r["method"] == "DELETE"]
     assert len(deleted) == strays_deleted, deleted
+
+
+def assert_exactly_one_legacy_send(
+    emulator: EmulatorHandle, request: SignatureRequest, *, strays_canceled: int = 0
+) -> None:
+    """API 1.9: one running document per request document (found by the ref), one list per
+    (document, signer) and nothing else, one account signer per person; our rows point at
+    exactly those (the signer id is the account signer key, a requirement's id its list's key).
+    """
+    documents = list(request.documents.all())
+    remote = [e for e in envelopes_of(emulator, request) if e["legacy"]]
+    running = [e for e in remote if e["status"] == "running"]
+    assert len(running) == len(documents), [e["documents"][0]["id"] for e in remote]
+    assert len(remote) - len(running) == strays_canceled
+    assert sorted(e["documents"][0]["id"] for e in running) == sorted(
+        d.clicksign_document_id for d in documents
+    )
+    signers = list(request.signers.all())
+    keys = sorted(s.clicksign_signer_id for s in signers)
+    requirements = list(request.requirements.all())
+    for envelope in running:
+        listed = sorted(s["legacy_key"] for s in envelope["signers"])
+        assert listed == keys, (listed, keys)
+        lists = {r["id"] for r in envelope["requirements"] if r["action"] == "agree"}
+        document_id = envelope["documents"][0]["id"]
+        ours = {
+            r.clicksign_requirement_id
+            for r in requirements
+            if r.document.clicksign_document_id == document_id
+        }
+        assert lists == ours, (lists, ours)
+    account = [s for s in emulator.control.legacy_signers() if s["key"] in set(keys)]
+    assert {s["key"] for s in account} == set(keys)
+    # The account holds one signer per person of the request: none created twice.
+    emails = {s.email.casefold() for s in signers}
+    same = [s for s in emulator.control.legacy_signers() if s["email"].casefold() in emails]
+    assert len(same) == len(emails), [s["email"] for s in same]
+    assert request.status == RequestStatus.AWAITING_SIGNATURES

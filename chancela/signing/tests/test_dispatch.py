@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from chancela.clicksign.types import API_LEGACY
 from chancela.esign.clients import client_for_config
 from chancela.esign.models import SignatureConfig
 from chancela.signing.dispatch import (
@@ -97,6 +98,38 @@ def test_it_needs_six_calls_for_one_signer_with_four_authentications(
         "notifications",
     ]
     assert len(envelopes_of(clicksign_emulator, request)[0]["requirements"]) == 5
+
+
+@pytest.mark.parametrize("clicksign_api", [API_LEGACY], indirect=True)
+def test_it_sends_on_api_1_9_with_documents_reusable_signers_lists_and_notifications(
+    clicksign_emulator, emulated_config
+):
+    request = make_dispatchable_request(emulated_config, signers=2)
+
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "done"
+
+    assert_exactly_one_envelope(clicksign_emulator, request)
+    assert [
+        (method, path.removeprefix("/api/v1/")) for method, path in api_calls(clicksign_emulator)
+    ] == [
+        ("POST", "documents"),
+        ("GET", "signers"),  # look for signer 1 by e-mail before creating it
+        ("POST", "signers"),
+        ("GET", "signers"),
+        ("POST", "signers"),
+        ("POST", "lists"),  # one list per signer and document
+        ("POST", "lists"),
+        ("GET", f"documents/{request.documents.get().clicksign_document_id}"),
+        ("POST", "notifications"),  # one per pending signer of the first group
+        ("POST", "notifications"),
+    ]
+    document = clicksign_emulator.control.envelopes()[0]["documents"][0]
+    assert document["metadata"]["chancela_request"] == str(request.public_id)
+    request.refresh_from_db()
+    assert request.dispatch_step == STEP_DONE
+    assert request.status == RequestStatus.AWAITING_SIGNATURES
+    kinds = list(request.events.values_list("kind", flat=True))
+    assert kinds[-2:] == ["envelope_activated", "signers_notified"]
 
 
 def test_it_does_nothing_for_a_request_already_dispatched(clicksign_emulator, emulated_config):
