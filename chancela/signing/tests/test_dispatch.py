@@ -28,7 +28,9 @@ from chancela.signing.tests.dispatch_helpers import (
     drain,
     envelopes_of,
     make_dispatchable_request,
+    step_calls,
 )
+from chancela.testing.clicksign import API_VERSIONS
 from chancela.testing.factories import make_pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +155,7 @@ FAULTS = {
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("clicksign_api", API_VERSIONS, indirect=True)
 @pytest.mark.parametrize("fault", list(FAULTS))
 def test_it_converges_to_one_envelope_with_faults_at_every_step(
     clicksign_emulator, emulated_config, settings, fault
@@ -163,7 +166,7 @@ def test_it_converges_to_one_envelope_with_faults_at_every_step(
         # The 429's X-Rate-Limit-Reset is one (emulator) window away: make it a short one.
         clicksign_emulator.control.settings(rate_limit_window_seconds=1)
     request = make_dispatchable_request(emulated_config, signers=2)
-    for method, path in STEP_CALLS.values():
+    for method, path in step_calls(emulated_config).values():
         spec = {"count": 1, **FAULTS[fault], "method": method, "path": path}
         clicksign_emulator.control.add_fault(**spec)
 
@@ -254,26 +257,34 @@ def test_it_emails_again_for_another_reason_or_after_the_quiet_window(
     assert len(mail.outbox) == 3
 
 
+PERMANENT_ERRORS = {
+    # Each API's own error body for the same refusal.
+    "3.0": {
+        "errors": [
+            {
+                "code": "100",
+                "status": "422",
+                "title": "inválido",
+                "detail": "email - inválido",
+                "source": {"pointer": "/data/attributes/email"},
+            }
+        ]
+    },
+    "1.9": {"errors": ["email - inválido"]},
+}
+
+
+@pytest.mark.parametrize("clicksign_api", API_VERSIONS, indirect=True)
 def test_it_fails_at_once_with_clicksigns_reason_on_a_permanent_error(
-    clicksign_emulator, emulated_config
+    clicksign_emulator, emulated_config, clicksign_api
 ):
     request = make_dispatchable_request(emulated_config, signers=1)
     clicksign_emulator.control.add_fault(
         kind="status",
         status=422,
         method="POST",
-        path=STEP_CALLS["signer"][1],
-        body={
-            "errors": [
-                {
-                    "code": "100",
-                    "status": "422",
-                    "title": "inválido",
-                    "detail": "email - inválido",
-                    "source": {"pointer": "/data/attributes/email"},
-                }
-            ]
-        },
+        path=step_calls(emulated_config)["signer"][1],
+        body=PERMANENT_ERRORS[clicksign_api],
     )
 
     assert signature_request_dispatch(request_id=str(request.public_id)) == "failed"
@@ -287,11 +298,16 @@ def test_it_fails_at_once_with_clicksigns_reason_on_a_permanent_error(
     assert "email - inválido" in mail.outbox[0].body
 
 
+@pytest.mark.parametrize("clicksign_api", API_VERSIONS, indirect=True)
 def test_it_gives_up_after_the_maximum_attempts(clicksign_emulator, emulated_config, settings):
     settings.CHANCELA_DISPATCH_MAX_ATTEMPTS = 3
     request = make_dispatchable_request(emulated_config, signers=1)
     clicksign_emulator.control.add_fault(
-        kind="status", status=502, method="POST", path=STEP_CALLS["envelope"][1], count=None
+        kind="status",
+        status=502,
+        method="POST",
+        path=step_calls(emulated_config)["document"][1],
+        count=None,
     )
 
     outcomes = [signature_request_dispatch(request_id=str(request.public_id)) for _ in range(4)]
