@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('esign', '0004_audit_activated_label'),
+        ('esign', '0005_document_type_policy_retention'),
     ]
 
     operations = [
