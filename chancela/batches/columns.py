@@ -5,10 +5,11 @@ The CSV template has one line per student. The API uses the English keys as JSON
 
 from __future__ import annotations
 
-import csv
 import io
 import unicodedata
 from dataclasses import dataclass
+
+from chancela.core.csvexport import csv_document
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,9 @@ def header_key(header: str) -> str | None:
 def template_csv() -> bytes:
     """The downloadable template: headers, one example line, ``;``-separated, UTF-8 with BOM
     (so that spreadsheet programs open the accents right)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([column.header for column in COLUMNS])
-    writer.writerow([column.example for column in COLUMNS])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_document(
+        [column.header for column in COLUMNS], [[column.example for column in COLUMNS]]
+    )
 
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

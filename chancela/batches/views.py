@@ -6,8 +6,6 @@ done by ``chancela.batches.services``.
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -30,6 +28,7 @@ from chancela.batches.services import (
     batch_start,
 )
 from chancela.batches.uploads import ZipReport, spreadsheet_rows_read, zip_pdfs_read
+from chancela.core.csvexport import csv_lines
 from chancela.core.errors import DomainError
 
 SEND = "signing.send_documents"
@@ -147,20 +146,19 @@ def batch_occurrences_csv(request: HttpRequest, public_id: str) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="ocorrencias-lote-{batch.public_id}.csv"'
     )
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["linha", "codigo_aluno", "nome_aluno", "resultado", "solicitacao", "motivo"])
-    for row in batch_occurrences(batch=batch).order_by("line"):
-        writer.writerow(
-            [
-                row.line,
-                row.data.get("student_code", ""),
-                row.data.get("student_name", ""),
-                row.get_state_display(),
-                str(row.request.public_id) if row.request else "",
-                row.error,
-            ]
-        )
+    header = ["linha", "codigo_aluno", "nome_aluno", "resultado", "solicitacao", "motivo"]
+    rows = (
+        [
+            row.line,
+            row.data.get("student_code", ""),
+            row.data.get("student_name", ""),
+            row.get_state_display(),
+            str(row.request.public_id) if row.request else "",
+            row.error,
+        ]
+        for row in batch_occurrences(batch=batch).order_by("line")
+    )
+    response.writelines(csv_lines(header, rows))
     return response
 
 

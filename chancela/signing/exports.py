@@ -1,17 +1,16 @@
 """CSV export of "Documentos em assinatura": exactly the rows the filters show, CPF masked.
 
-Semicolon-separated with a UTF-8 BOM (what spreadsheet programs in Brazil open directly).
-Cells that a spreadsheet would run as a formula are prefixed with an apostrophe.
+Written by :mod:`chancela.core.csvexport` (semicolons, UTF-8 BOM, formula cells neutralised).
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from chancela.core.csvexport import csv_lines
 from chancela.core.people import cpf_mask
 from chancela.signing.models import RequestStatus, SignatureRequest
 
@@ -36,18 +35,6 @@ HEADER = [
     "Identificador Chancela",
 ]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
 
 def _when(value: object) -> str:
     return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else ""  # type: ignore[arg-type]
@@ -57,7 +44,7 @@ def csv_row(request: SignatureRequest, labels: dict[str, str] | None = None) -> 
     labels = labels if labels is not None else _status_labels()
     signers = list(request.signers.all())
     return [
-        _cell(value)
+        str(value)
         for value in (
             _when(request.created_at),
             request.unit.name,
@@ -77,8 +64,6 @@ def csv_row(request: SignatureRequest, labels: dict[str, str] | None = None) -> 
 
 def signature_requests_csv(requests: QuerySet[SignatureRequest]) -> Iterator[str]:
     """The CSV lines of the requests (already filtered and scoped), streamed in chunks."""
-    writer = csv.writer(_Echo(), delimiter=";")
-    yield "\ufeff" + writer.writerow(HEADER)
     # Only what the CSV shows: not the configuration (its token would be decrypted per row).
     rows = (
         requests.select_related(None)
@@ -86,10 +71,10 @@ def signature_requests_csv(requests: QuerySet[SignatureRequest]) -> Iterator[str
         .prefetch_related(None)
         .prefetch_related("signers")
     )
-    yield from _rows(writer, rows.iterator(chunk_size=1000))
+    yield from csv_lines(HEADER, _rows(rows.iterator(chunk_size=1000)))
 
 
-def _rows(writer: csv._writer, requests: Iterable[SignatureRequest]) -> Iterator[str]:  # type: ignore[name-defined]
+def _rows(requests: Iterable[SignatureRequest]) -> Iterator[list[str]]:
     labels = _status_labels()
     for request in requests:
-        yield writer.writerow(csv_row(request, labels))
+        yield csv_row(request, labels)

@@ -195,3 +195,17 @@ def test_it_exports_the_occurrence_log_without_cpfs(client, staff, sendable):
     assert lines[0] == "linha;codigo_aluno;nome_aluno;resultado;solicitacao;motivo"
     assert lines[1].startswith("2;A00000;") and "Solicitação criada" in lines[1]
     assert rows[0]["student_cpf"] not in text
+
+
+def test_it_neutralises_formulas_in_the_occurrence_log(client, staff, sendable):
+    from chancela.batches.services import batch_process
+
+    unit, document_type = sendable
+    rows = [good_row(0, student_name="=cmd|' /C calc'!A Silva")]
+    upload(client, unit, document_type, rows)
+    batch = Batch.objects.get()
+    client.post(reverse("batches:batch_run", args=[batch.public_id]))
+    batch_process(batch_id=str(batch.public_id))
+    response = client.get(reverse("batches:batch_occurrences_csv", args=[batch.public_id]))
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[1].startswith("2;A00000;'=cmd|' /C calc'!A Silva;Solicitação criada;")
