@@ -7,7 +7,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test setup lint typecheck migrations-check test-sqlite test-postgres clean
+.PHONY: run test setup lint typecheck migrations-check test-sqlite test-postgres bench clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ test-postgres:
 		echo "## CI runs it; set PG_URL=... to point at your server.          "; \
 		echo "#################################################################"; \
 	fi
+
+## Regenerate the performance figures (P1-P6) of docs/benchmarks.md; needs PostgreSQL at PG_URL.
+## BENCH_DB names the throw-away databases (<BENCH_DB>_p1 ... _p6), created and dropped.
+BENCH_DB ?= bench_chancela
+bench: setup
+	CHANCELA_DATABASE_URL="$(PG_URL)" BENCH_DB="$(BENCH_DB)" $(BIN)/python scripts/bench.py --write
 
 clean:
 	rm -rf $(VENV) data/test_* .mypy_cache .ruff_cache

@@ -336,6 +336,9 @@ CHANCELA_OUTBOUND_RETRY_SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000]
 # --- Clicksign callbacks (chancela.callbacks) -------------------------------------------------
 # Webhook bodies above this size are refused (413) before anything else is read.
 CHANCELA_CALLBACK_MAX_BODY_BYTES = env_int("CHANCELA_CALLBACK_MAX_BODY_BYTES", 1024 * 1024)
+# Middleware of POST /callbackclicksign… (chancela/callbacks/wsgi.py): a webhook delivery needs
+# none of the browser stack in MIDDLEWARE (sessions, auth, messages, CSRF, locale, static files).
+CHANCELA_WEBHOOK_MIDDLEWARE: list[str] = []
 # Stored callback bodies (encrypted) and rejected-callback records are pruned after this.
 CHANCELA_CALLBACK_RETENTION_DAYS = env_int("CHANCELA_CALLBACK_RETENTION_DAYS", 90)
 # A callback for an envelope we do not know yet is parked and retried this many times

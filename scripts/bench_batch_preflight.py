@@ -16,6 +16,7 @@ Usage (a throw-away test database is created and destroyed; commands in docs/ben
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import subprocess
@@ -27,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chancela.settings_test")
 
-ROWS = 2000
+ROWS = int(os.environ.get("BENCH_ROWS", "2000"))
 BAD_EVERY = 33  # about 60 rows with a problem
 
 
@@ -104,6 +105,9 @@ def measure(folder: Path, run: bool) -> None:
             f"({elapsed / counts.rows * 1000:.2f} ms/row); RSS before {baseline_now:.0f} MiB, "
             f"peak {rss_peak_mib():.0f} MiB (peak before: {baseline_peak:.0f} MiB)"
         )
+        result = {"rows": counts.rows, "seconds": elapsed, "peak_mib": rss_peak_mib(),
+                  "before_mib": baseline_now, "problems": counts.with_problems}  # fmt: skip
+        print("PREFLIGHT-RESULT " + json.dumps(result))  # noqa: T201
         if run:
             from chancela.batches.services import batch_exclude_rows_with_problems
 

@@ -113,7 +113,7 @@ def endpoint_throughput(base: str, config, tmp: Path) -> str:  # noqa: ANN001
     )
 
 
-def closed_to_archived(base: str, config, server, tmp: Path) -> str:  # noqa: ANN001
+def closed_to_archived_samples(base: str, config, server, tmp: Path) -> list[float]:  # noqa: ANN001
     from django_tasks_db.models import DBTaskResult
 
     from chancela.callbacks.models import InboundCallback
@@ -165,6 +165,11 @@ def closed_to_archived(base: str, config, server, tmp: Path) -> str:  # noqa: AN
         )
         assert document.signed_archived_at and closed.occurred_at
         samples.append((document.signed_archived_at - closed.occurred_at).total_seconds() * 1000)
+    return samples
+
+
+def closed_to_archived(base: str, config, server, tmp: Path) -> str:  # noqa: ANN001
+    samples = closed_to_archived_samples(base, config, server, tmp)
     return (
         f"document_closed -> archived PDF over {len(samples)} documents: "
         f"p50 {statistics.median(samples):.0f} ms, p95 {_percentile(samples, 0.95):.0f} ms"

@@ -107,17 +107,52 @@ def cb(
         client.close()
 
 
+def wsgi_post(
+    path: str, body: bytes, headers: dict[str, str], content_type: str = "application/json"
+) -> tuple[int, dict[str, str], bytes]:
+    """POST through ``chancela.wsgi.application`` — the production entry point, whose webhook
+    paths skip the browser middleware — in this process and this test's transaction.
+    ``headers`` as WSGI keys (``HTTP_CONTENT_HMAC``). Returns (status, headers, body)."""
+    import io
+
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+
+    from chancela.wsgi import application
+
+    environ = {
+        "REQUEST_METHOD": "POST", "PATH_INFO": path, "SCRIPT_NAME": "", "QUERY_STRING": "",
+        "SERVER_NAME": "testserver", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1", "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http", "wsgi.errors": io.StringIO(), "wsgi.multithread": True,
+        "wsgi.multiprocess": True, "wsgi.run_once": False, "wsgi.version": (1, 0), **headers,
+    }  # fmt: skip
+    answered: list[Any] = []
+    # As Django's test client does: the test's connection (inside its transaction) must not be
+    # closed by the request signals.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        chunks = application(environ, lambda status, items, *_: answered.append((status, items)))
+        content = b"".join(chunks)
+        getattr(chunks, "close", lambda: None)()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+    status, items = answered[0]
+    return int(status.split()[0]), {k.lower(): v for k, v in items}, content
+
+
 def deliver(django_client: Client, received: ReceivedRequest, **headers: str) -> int:
-    """POST what the emulator sent (raw body, Content-Hmac, Event) to our endpoint."""
+    """POST what the emulator sent (raw body, Content-Hmac, Event) to our endpoint, through the
+    production WSGI entry point (``django_client`` is kept for the callers' signature)."""
     extra = {
         "HTTP_CONTENT_HMAC": received.headers.get("content-hmac", ""),
         "HTTP_EVENT": received.headers.get("event", ""),
     }
     extra.update(headers)
-    response = django_client.generic(
-        "POST", received.path, received.body, content_type="application/json", **extra
-    )
-    return response.status_code
+    return wsgi_post(received.path, received.body, extra)[0]
 
 
 def run_jobs(order_seed: int | None = None) -> int:

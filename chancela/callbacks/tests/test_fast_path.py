@@ -1,0 +1,151 @@
+"""The ingest path as production serves it (``chancela.wsgi.application``: no browser middleware,
+the configuration cached per process, one INSERT … ON CONFLICT): every guarantee still holds."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from chancela.callbacks.models import InboundCallback, RejectedCallback, RejectReason
+from chancela.callbacks.tests.conftest import wsgi_post
+from chancela.esign.models import SignatureConfig
+from chancela.testing.factories import make_config, make_unit
+from clicksign_emulator import webhook_signature
+
+SECRET = "0123456789abcdef0123456789abcdef"
+NEW_SECRET = "fedcba9876543210fedcba9876543210"
+
+
+def _body(document_key: str = "doc-1", account: str = "acc-1") -> bytes:
+    return json.dumps(
+        {
+            "event": {"name": "upload", "data": {"account": {"key": account}},
+                      "occurred_at": "2026-08-10T10:00:00.000-03:00"},
+            "document": {"key": document_key, "account_key": account, "status": "running",
+                         "metadata": {}, "events": []},
+        }
+    ).encode()  # fmt: skip
+
+
+def _post(config: SignatureConfig, body: bytes, signature: str | None) -> tuple[int, str]:
+    headers = {"HTTP_CONTENT_HMAC": signature} if signature is not None else {}
+    status, _, content = wsgi_post(f"/callbackclicksign/{config.public_id}", body, headers)
+    return status, json.loads(content)["code"]
+
+
+def _jobs() -> int:
+    return DBTaskResult.objects.filter(task_path__endswith="process_callback").count()
+
+
+def test_it_rejects_every_kind_of_forged_delivery_and_records_it(db):
+    config = make_config(make_unit(), webhook_secret=SECRET)
+    other = make_config(make_unit(), webhook_secret="b" * 32)
+    body = _body()
+    digest = webhook_signature(SECRET, body).removeprefix("sha256=")
+    flipped = body.replace(b"doc-1", b"doc-2")
+    forged = {
+        "missing header": (body, None, RejectReason.MISSING_SIGNATURE),
+        "empty header": (body, "", RejectReason.MISSING_SIGNATURE),
+        "wrong secret": (body, webhook_signature("0" * 32, body), RejectReason.BAD_SIGNATURE),
+        "another configuration's secret": (
+            body, webhook_signature(other.webhook_secret, body), RejectReason.BAD_SIGNATURE,
+        ),
+        "signature of another body": (flipped, "sha256=" + digest, RejectReason.BAD_SIGNATURE),
+        "uppercase hex": (body, "sha256=" + digest.upper(), RejectReason.BAD_SIGNATURE),
+        "another prefix": (body, "sha1=" + digest, RejectReason.BAD_SIGNATURE),
+        "bare digest": (body, digest, RejectReason.BAD_SIGNATURE),
+    }  # fmt: skip
+    for kind, (raw, signature, _) in forged.items():
+        assert _post(config, raw, signature)[0] == 401, kind
+    reasons = list(RejectedCallback.objects.order_by("id").values_list("reason", flat=True))
+    assert reasons == [reason for _, _, reason in forged.values()]
+    assert not InboundCallback.objects.exists() and _jobs() == 0
+    # A known account answering for another one is refused too.
+    SignatureConfig.objects.filter(pk=config.pk).update(clicksign_account_key="acc-1")
+    foreign = _body(account="acc-2")
+    assert _post(config, foreign, webhook_signature(SECRET, foreign)) == (401, "account_mismatch")
+    # And the genuine delivery passes.
+    assert _post(config, body, webhook_signature(SECRET, body)) == (200, "stored")
+
+
+def test_it_sees_a_rotated_secret_or_a_removed_configuration_at_once(db):
+    config = make_config(make_unit(), webhook_secret=SECRET)
+    first = _body("doc-1")
+    assert _post(config, first, webhook_signature(SECRET, first))[0] == 200  # now cached
+    # Rotated behind this process's back (another process, a plain UPDATE): no grace period.
+    SignatureConfig.objects.filter(pk=config.pk).update(
+        webhook_secret=NEW_SECRET,  # the field encrypts
+        previous_webhook_secret=SECRET,
+        previous_webhook_secret_valid_until=timezone.now() - timedelta(seconds=1),
+    )
+    second = _body("doc-2")
+    assert _post(config, second, webhook_signature(SECRET, second)) == (401, "bad_signature")
+    assert _post(config, second, webhook_signature(NEW_SECRET, second)) == (200, "stored")
+    SignatureConfig.objects.filter(pk=config.pk).delete()
+    third = _body("doc-3")
+    assert _post(config, third, webhook_signature(NEW_SECRET, third))[0] == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_commits_the_callback_with_its_job_before_answering(transactional_db):
+    config = make_config(make_unit(), webhook_secret=SECRET)
+    body = _body()
+    status, headers, _ = wsgi_post(
+        f"/callbackclicksign/{config.public_id}",
+        body,
+        {"HTTP_CONTENT_HMAC": webhook_signature(SECRET, body)},
+    )
+    assert status == 200
+    assert "set-cookie" not in headers  # no session work on this path
+    # Seen from another connection: committed, not merely written in an open transaction.
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT id FROM callbacks_inboundcallback")
+            (callback_id,) = [row[0] for row in cursor.fetchall()]
+            cursor.execute(
+                "SELECT args_kwargs FROM django_tasks_database_dbtaskresult "
+                "WHERE task_path LIKE %s",
+                ["%process_callback"],
+            )
+            (args,) = [row[0] for row in cursor.fetchall()]
+    finally:
+        other.close()
+    args = json.loads(args) if isinstance(args, str) else args
+    assert args["args"] == [str(callback_id)]
+
+
+@pytest.mark.parametrize(
+    "table", ["callbacks_inboundcallback", "django_tasks_database_dbtaskresult"]
+)
+def test_it_answers_503_and_keeps_nothing_when_the_database_refuses_the_write(db, table):
+    config = make_config(make_unit(), webhook_secret=SECRET)
+    body = _body()
+    with connection.cursor() as cursor:  # a real database error on the inbox or the job
+        cursor.execute(f"ALTER TABLE {table} RENAME TO refused_table")
+    try:
+        answer = _post(config, body, webhook_signature(SECRET, body))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE refused_table RENAME TO {table}")
+    assert answer == (503, "not_stored")
+    assert not InboundCallback.objects.exists() and _jobs() == 0  # callback and job, or neither
+    assert _post(config, body, webhook_signature(SECRET, body)) == (200, "stored")  # retried
+
+
+def test_it_answers_a_duplicate_as_a_duplicate_and_stores_it_once(db):
+    config = make_config(make_unit(), webhook_secret=SECRET)
+    body = _body()
+    signature = webhook_signature(SECRET, body)
+    assert _post(config, body, signature) == (200, "stored")
+    assert _post(config, body, signature) == (200, "duplicate")
+    same_event = json.dumps(json.loads(body), indent=1).encode()  # another body, same event
+    assert _post(config, same_event, webhook_signature(SECRET, same_event)) == (200, "duplicate")
+    stored = InboundCallback.objects.get()
+    assert stored.duplicates == 2 and stored.last_duplicate_at is not None
+    assert _jobs() == 1
