@@ -78,29 +78,9 @@ def _percentile(samples: list[float], share: float) -> float:
 def figure_p1() -> None:
     """Clicksign calls per envelope, counted in the emulator's request log (scripts/
     count_clicksign_calls.py), per API version the product speaks."""
-    import tempfile
-
     import count_clicksign_calls as counting
-    from django.conf import settings
-    from django.db import connection
 
-    from chancela.testing.factories import make_config, make_unit
-    from clicksign_emulator import (
-        DEMO_API_USER_EMAIL,
-        DEMO_SANDBOX_TOKEN,
-        ControlClient,
-        EmulatorServer,
-    )
-
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    server = EmulatorServer(host="127.0.0.1", port=0).start()
-    try:
-        settings.CLICKSIGN_URLS = {"sandbox": server.base_url, "production": server.base_url}
-        settings.MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="bench-p1-"))
-        config = make_config(
-            make_unit(), token=DEMO_SANDBOX_TOKEN, api_user_email=DEMO_API_USER_EMAIL
-        )
-        control = ControlClient(server.base_url)
+    with counting.counting_setup() as (control, config):
         # The v3 minimum: one POST per envelope, document and signer, one bulk requirements
         # call, one activation, one notification.
         for signers, minimum in ((1, 6), (2, 7)):
@@ -116,17 +96,8 @@ def figure_p1() -> None:
                 total == minimum,
                 detail=f"{requirements} requirements in one bulk call; {detail}",
             )
-        legacy = ROOT / "chancela/clicksign/v1"
-        if not legacy.exists():
-            emit(
-                "P1",
-                "API 1.9 (legacy)",
-                "not measured",
-                detail="the 1.9 adapter is not on main at this commit",
-            )
-    finally:
-        server.stop()
-        connection.creation.destroy_test_db(name, verbosity=0)
+    if not (ROOT / "chancela/clicksign/v1").exists():
+        emit("P1", "API 1.9 (legacy)", "not measured", detail="no 1.9 adapter at this commit")
 
 
 # ---------------------------------------------------------------------------- P2 / P3
@@ -341,60 +312,20 @@ def figure_p5() -> None:
 def figure_p6() -> None:
     """``document_closed`` → signed PDF archived, through gunicorn, the worker and the
     emulator's own webhook deliveries (scripts/bench_callbacks.py)."""
-    import tempfile
-
     import bench_callbacks
-    from django.conf import settings
-    from django.db import connection
 
-    from chancela.clicksign.ratelimit import LIMITS
-    from chancela.esign.connection import signature_config_register_webhook
-    from chancela.testing.clicksign import point_clicksign_at
-    from chancela.testing.factories import make_config, make_unit
-    from chancela.testing.processes import free_port
-    from clicksign_emulator import DEMO_API_USER_EMAIL, EmulatorServer
-    from clicksign_emulator.testing import EmulatorHandle
-
-    name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-p6-"))
-    settings.MEDIA_ROOT = tmp / "files"
-    LIMITS["sandbox"] = 100_000  # the dispatch calls made here; the emulator allows them too
-    try:
-        with EmulatorServer(host="127.0.0.1", port=0, rate_limit=100_000) as server:
-            handle = EmulatorHandle(server=server, control=server.control())
-            point_clicksign_at(settings, handle)
-            base = f"http://127.0.0.1:{free_port()}"
-            settings.PUBLIC_URL = base
-            config = make_config(
-                make_unit(), token=handle.token, api_user_email=DEMO_API_USER_EMAIL
-            )
-            signature_config_register_webhook(actor=None, config=config)
-            config.refresh_from_db()
-            samples = bench_callbacks.closed_to_archived_samples(base, config, server, tmp)
-    finally:
-        connection.close()
-        connection.creation.destroy_test_db(name, verbosity=0)
+    with bench_callbacks.callbacks_setup() as (base, config, server, tmp):
+        samples = bench_callbacks.closed_to_archived_samples(base, config, server, tmp)
     p50, p95 = _percentile(samples, 0.5), _percentile(samples, 0.95)
     detail = (
         f"{len(samples)} documents signed one per {bench_callbacks.SIGN_PACE_SECONDS} s "
         "(below the sandbox limit, so the limit is not the queue); gunicorn + one "
         "db_worker + the emulator delivering its own webhooks"
     )
-    emit(
-        "P6",
-        "document_closed → signed PDF archived, p50",
-        f"{p50 / 1000:.2f}",
-        unit="s",
-        detail=detail,
-    )
-    emit(
-        "P6",
-        "document_closed → signed PDF archived, p95",
-        f"{p95 / 1000:.2f}",
-        "≤ 0.5 s",
-        p95 <= 500,
-        "s",
-    )
+    emit("P6", "document_closed → signed PDF archived, p50", f"{p50 / 1000:.2f}", unit="s",
+         detail=detail)  # fmt: skip
+    emit("P6", "document_closed → signed PDF archived, p95", f"{p95 / 1000:.2f}", "≤ 0.5 s",
+         p95 <= 500, "s")  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------- P4

@@ -21,7 +21,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chancela.settings_test")
@@ -176,7 +179,10 @@ def closed_to_archived(base: str, config, server, tmp: Path) -> str:  # noqa: AN
     )
 
 
-def main() -> None:
+@contextmanager
+def callbacks_setup() -> Iterator[tuple[str, Any, Any, Path]]:
+    """A throw-away database, an emulator (no rate limit) and a sandbox configuration with its
+    webhook registered at a free local port: (base URL, configuration, emulator, temp dir)."""
     from chancela.clicksign.ratelimit import LIMITS
     from chancela.esign.connection import signature_config_register_webhook
     from chancela.testing.clicksign import point_clicksign_at
@@ -200,18 +206,24 @@ def main() -> None:
             )
             signature_config_register_webhook(actor=None, config=config)
             config.refresh_from_db()
-            lines = [f"{connection.vendor} ({name}), {os.cpu_count()} CPUs"]
-            lines.append(endpoint_throughput(base, config, tmp))
-            from django_tasks_db.models import DBTaskResult
-
-            from chancela.callbacks.models import InboundCallback
-
-            InboundCallback.objects.all().delete()
-            DBTaskResult.objects.all().delete()
-            lines.append(closed_to_archived(base, config, server, tmp))
-            print("\n".join(lines))  # noqa: T201
+            yield base, config, server, tmp
     finally:
+        connection.close()
         connection.creation.destroy_test_db(name, verbosity=0)
+
+
+def main() -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from chancela.callbacks.models import InboundCallback
+
+    with callbacks_setup() as (base, config, server, tmp):
+        lines = [f"{connection.vendor}, {os.cpu_count()} CPUs"]
+        lines.append(endpoint_throughput(base, config, tmp))
+        InboundCallback.objects.all().delete()
+        DBTaskResult.objects.all().delete()
+        lines.append(closed_to_archived(base, config, server, tmp))
+        print("\n".join(lines))  # noqa: T201
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import os
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -70,10 +72,9 @@ def count(control: ControlClient, config: Any, *, signers: int, documents: int) 
     return calls
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--documents", type=int, default=1)
-    args = parser.parse_args()
+@contextmanager
+def counting_setup() -> Iterator[tuple[ControlClient, Any]]:
+    """A throw-away database, an in-process emulator and a configuration on its demo account."""
     name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     server = EmulatorServer(host="127.0.0.1", port=0).start()
     try:
@@ -82,7 +83,17 @@ def main() -> None:
         config = make_config(
             make_unit(), token=DEMO_SANDBOX_TOKEN, api_user_email=DEMO_API_USER_EMAIL
         )
-        control = ControlClient(server.base_url)
+        yield ControlClient(server.base_url), config
+    finally:
+        server.stop()
+        connection.creation.destroy_test_db(name, verbosity=0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--documents", type=int, default=1)
+    args = parser.parse_args()
+    with counting_setup() as (control, config):
         print(f"{connection.vendor}; {args.documents} document(s) per envelope")  # noqa: T201
         for signers in (1, 2):
             calls = count(control, config, signers=signers, documents=args.documents)
@@ -93,9 +104,6 @@ def main() -> None:
                 f"{signers} signer(s) x 4 authentications: {total} Clicksign calls "
                 f"({requirements} requirements in one bulk call) — {detail}"
             )
-    finally:
-        server.stop()
-        connection.creation.destroy_test_db(name, verbosity=0)
 
 
 if __name__ == "__main__":
