@@ -64,6 +64,12 @@ class InboundCallback(models.Model):
     def __str__(self) -> str:
         return f"{self.event_name} {self.document_key}"
 
+    @property
+    def event_label(self) -> str:
+        from chancela.callbacks.labels import event_label
+
+        return event_label(self.event_name)
+
 
 class RejectReason(models.TextChoices):
     MISSING_SIGNATURE = "missing_signature", _("Sem assinatura (Content-Hmac)")
@@ -95,6 +101,12 @@ class RejectedCallback(models.Model):
         verbose_name = _("retorno recusado")
         verbose_name_plural = _("retornos recusados")
         ordering = ["-received_at", "-id"]
+
+    @property
+    def event_label(self) -> str:
+        from chancela.callbacks.labels import event_label
+
+        return event_label(self.event_header)
 
     def __str__(self) -> str:
         return f"{self.reason} {self.received_at:%Y-%m-%d %H:%M}"

@@ -12,4 +12,5 @@ urlpatterns = [
     path("callbackclicksign/<uuid:config_public_id>/", views.receive),
     path("callbacks/", views.monitor, name="monitor"),
     path("callbacks/<uuid:public_id>/reprocessar/", views.reprocess, name="reprocess"),
+    path("callbacks/reprocessar/", views.reprocess_selected, name="reprocess_selected"),
 ]

@@ -85,6 +85,37 @@ def monitor(request: HttpRequest) -> HttpResponse:
 @login_required
 @permission_required(MANAGE, raise_exception=True)
 @require_POST
+def reprocess_selected(request: HttpRequest) -> HttpResponse:
+    """One action for many rows: the ticked ones (of the user's units only)."""
+    state = request.POST.get("situacao", "verified")
+    state = state if state in MONITOR_STATES else "verified"
+    ids = [value for value in request.POST.getlist("retorno") if _is_uuid(value)]
+    chosen = list(callbacks_visible_to(user=request.user).filter(public_id__in=ids))
+    for callback in chosen:
+        callback_reprocess(callback=callback)
+    if chosen:
+        messages.success(
+            request,
+            f"{len(chosen)} retorno(s) enviado(s) para reprocessamento."
+            if len(chosen) > 1
+            else "Retorno enviado para reprocessamento.",
+        )
+    else:
+        messages.warning(request, "Marque ao menos um retorno para reprocessar.")
+    return redirect(f"{reverse('callbacks:monitor')}?situacao={state}")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@login_required
+@permission_required(MANAGE, raise_exception=True)
+@require_POST
 def reprocess(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     callback = get_object_or_404(callbacks_visible_to(user=request.user), public_id=public_id)
     callback_reprocess(callback=callback)

@@ -50,7 +50,9 @@ def test_it_shows_received_and_rejected_callbacks_and_reprocesses_one(page, tmp_
         save_screenshot(page, "retornos-recusados")
         page.get_by_role("link", name="Com falha").click()
         expect(page.get_by_text("Falhou de teste.")).to_be_visible()
-        page.get_by_role("button", name="Reprocessar").click()
+        expect(page.get_by_text("Documento recebido pela Clicksign")).to_be_visible()
+        assert "upload" not in page.locator("main table").inner_text()  # no wire codes
+        page.get_by_role("button", name="Reprocessar os marcados").click()
         expect(page.get_by_text("Retorno enviado para reprocessamento.")).to_be_visible()
         save_screenshot(page, "retornos-reprocessar")
     assert InboundCallback.objects.get().state == CallbackState.RECEIVED

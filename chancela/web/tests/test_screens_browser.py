@@ -146,6 +146,11 @@ def test_it_shows_every_screen_accessibly_at_both_widths(chromium, tmp_path):
                 response = page.goto(f"{base}{path}")
                 assert response is not None and response.status == status, (name, path)
                 _check_screen(page, f"{name}-{width}", problems)
+                if name == "documentos-em-assinatura" and width == "390":
+                    # The list as cards: every row's status is on screen, not off to the right.
+                    for badge in page.locator("table.request-list .badge").all():
+                        box = badge.bounding_box()
+                        assert box is not None and box["x"] + box["width"] <= 390, box
             expect(page.get_by_role("heading", name="Não encontrado")).to_be_visible()
             context.close()
     assert problems == [], "\n".join(problems)
