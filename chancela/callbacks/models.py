@@ -102,14 +102,14 @@ class RejectedCallback(models.Model):
         verbose_name_plural = _("retornos recusados")
         ordering = ["-received_at", "-id"]
 
+    def __str__(self) -> str:
+        return f"{self.reason} {self.received_at:%Y-%m-%d %H:%M}"
+
     @property
     def event_label(self) -> str:
         from chancela.callbacks.labels import event_label
 
         return event_label(self.event_header)
-
-    def __str__(self) -> str:
-        return f"{self.reason} {self.received_at:%Y-%m-%d %H:%M}"
 
 
 class AppliedEvent(models.Model):
