@@ -223,6 +223,43 @@ def _unsafe_name(name: str) -> bool:
     return name.startswith(("/", "\\")) or ".." in parts or (len(name) > 1 and name[1] == ":")
 
 
+def _malformed(name: str, why: str) -> BatchError:
+    return BatchError(
+        "zip_entry_invalid",
+        f"O arquivo “{name[:80]}” dentro do ZIP {why}. Nada foi guardado: gere o ZIP de novo "
+        "(sem senha, com a compactação padrão) e envie outra vez.",
+        "zip_file",
+    )
+
+
+def _entry_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+    """The entry's bytes (at most one over the document limit), or a :class:`BatchError` naming
+    it: an entry that cannot be read whole and verified makes the whole ZIP suspect."""
+    if info.flag_bits & 0x1:
+        raise _malformed(name, "está protegido por senha (criptografado)")
+    try:
+        with archive.open(info) as entry:
+            content = entry.read(MAX_DOCUMENT_BYTES + 1)
+            if len(content) <= MAX_DOCUMENT_BYTES:
+                entry.read(1)  # reach the end, where zipfile checks the CRC and the size
+    except NotImplementedError:
+        raise _malformed(name, "usa um método de compactação não suportado") from None
+    except zipfile.BadZipFile as error:
+        why = (
+            "está corrompido (a soma de verificação CRC não confere)"
+            if "CRC" in str(error)
+            else "está corrompido (cabeçalho inválido)"
+        )
+        raise _malformed(name, why) from None
+    except EOFError:
+        raise _malformed(name, "está truncado (termina antes do tamanho declarado)") from None
+    except Exception:  # noqa: BLE001 - zlib/bz2/lzma errors of damaged compressed data
+        raise _malformed(name, "tem dados compactados corrompidos") from None
+    if len(content) <= MAX_DOCUMENT_BYTES and len(content) != info.file_size:
+        raise _malformed(name, "tem tamanho diferente do declarado no ZIP")
+    return content
+
+
 def zip_pdfs_read(file: IO[bytes], *, size: int, report: ZipReport) -> Iterator[ZipPdf]:
     """Yield the PDFs of the ZIP one by one (never all in memory); refusals go to ``report``."""
     if size > MAX_ZIP_BYTES:
@@ -233,7 +270,7 @@ def zip_pdfs_read(file: IO[bytes], *, size: int, report: ZipReport) -> Iterator[
         )
     try:
         archive = zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, OSError):
+    except Exception:  # noqa: BLE001 - zipfile raises many types for a damaged directory
         raise BatchError(
             "zip_invalid", "O arquivo enviado não é um ZIP válido.", "zip_file"
         ) from None
@@ -267,8 +304,7 @@ def zip_pdfs_read(file: IO[bytes], *, size: int, report: ZipReport) -> Iterator[
             if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
                 report.notes.append(f"“{base[:80]}” recusado: taxa de compressão suspeita.")
                 continue
-            with archive.open(info) as entry:
-                content = entry.read(MAX_DOCUMENT_BYTES + 1)
+            content = _entry_read(archive, info, base)
             if len(content) > MAX_DOCUMENT_BYTES or (
                 info.compress_size and len(content) / max(info.compress_size, 1) > MAX_RATIO
             ):

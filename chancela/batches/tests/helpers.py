@@ -84,3 +84,45 @@ def xlsx_bytes(rows: list[dict[str, Any]], *, header_row: int = 1) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+MALFORMED_ZIP_KINDS = ("bad_crc", "false_size", "encrypted", "corrupt_deflate", "unknown_method")
+
+
+def malformed_zip(rows: list[dict[str, str]], kind: str, *, entry: int = -1) -> bytes:
+    """The batch ZIP of ``rows`` with one entry (the last by default) damaged the way ``kind``
+    says, by patching the bytes zipfile wrote (its local header and central directory record)."""
+    import struct
+
+    raw = zip_for(rows)
+    data = bytearray(raw)
+    with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+        infos = archive.infolist()
+    index = entry % len(infos)
+    local = infos[index].header_offset
+    central = data.index(b"PK\x01\x02")
+    for _ in range(index):
+        central = data.index(b"PK\x01\x02", central + 4)
+    name_length, extra_length = struct.unpack_from("<HH", data, local + 26)
+    start = local + 30 + name_length + extra_length
+    size = struct.unpack_from("<I", data, local + 18)[0]
+
+    def both(local_offset: int, central_offset: int, fmt: str, value: int) -> None:
+        struct.pack_into(fmt, data, local + local_offset, value)
+        struct.pack_into(fmt, data, central + central_offset, value)
+
+    if kind == "bad_crc":
+        crc = struct.unpack_from("<I", data, local + 14)[0]
+        both(14, 16, "<I", crc ^ 0xFFFF)
+    elif kind == "false_size":
+        real = struct.unpack_from("<I", data, local + 22)[0]
+        both(22, 24, "<I", real + 1000)
+    elif kind == "encrypted":
+        both(6, 8, "<H", struct.unpack_from("<H", data, local + 6)[0] | 0x1)
+    elif kind == "corrupt_deflate":
+        data[start : start + size] = bytes([0xFF]) * size
+    elif kind == "unknown_method":
+        both(8, 10, "<H", 99)
+    else:
+        raise ValueError(kind)
+    return bytes(data)

@@ -172,3 +172,24 @@ def test_it_says_plainly_that_a_damaged_or_old_excel_file_cannot_be_read():
     with pytest.raises(BatchError) as caught:
         _read_xlsx(b"\xd0\xcf\x11\xe0 old excel", name="turma.xls")
     assert "97-2003 (.xls)" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("kind", "why"),
+    [
+        ("bad_crc", "a soma de verificação CRC não confere"),
+        ("false_size", "tamanho"),
+        ("encrypted", "protegido por senha"),
+        ("corrupt_deflate", "corrompidos"),
+        ("unknown_method", "método de compactação não suportado"),
+    ],
+)
+def test_it_refuses_a_malformed_entry_naming_it(kind, why):
+    from chancela.batches.tests.helpers import malformed_zip
+
+    with pytest.raises(BatchError) as error:
+        read_zip(malformed_zip([good_row(1), good_row(2)], kind))
+    assert error.value.code == "zip_entry_invalid"
+    assert error.value.field == "zip_file"
+    assert "“A00002.pdf” dentro do ZIP" in error.value.message
+    assert why in error.value.message

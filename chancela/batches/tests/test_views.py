@@ -9,8 +9,15 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from chancela.batches.columns import XLSX_CONTENT_TYPE
-from chancela.batches.models import Batch, BatchStatus
-from chancela.batches.tests.helpers import csv_bytes, good_row, xlsx_bytes, zip_for
+from chancela.batches.models import Batch, BatchRow, BatchStatus
+from chancela.batches.tests.helpers import (
+    MALFORMED_ZIP_KINDS,
+    csv_bytes,
+    good_row,
+    malformed_zip,
+    xlsx_bytes,
+    zip_for,
+)
 from chancela.testing.factories import (
     SEND_DOCUMENTS,
     make_config,
@@ -209,3 +216,23 @@ def test_it_neutralises_formulas_in_the_occurrence_log(client, staff, sendable):
     response = client.get(reverse("batches:batch_occurrences_csv", args=[batch.public_id]))
     lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[1].startswith("2;A00000;'=cmd|' /C calc'!A Silva;Solicitação criada;")
+
+
+@pytest.mark.parametrize("kind", MALFORMED_ZIP_KINDS)
+def test_it_answers_a_malformed_zip_entry_with_a_message_and_stores_nothing(
+    client, staff, sendable, kind, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    unit, document_type = sendable
+    rows = [good_row(1), good_row(2)]
+    response = upload(
+        client,
+        unit,
+        document_type,
+        rows,
+        zip_file=SimpleUploadedFile("pdfs.zip", malformed_zip(rows, kind), "application/zip"),
+    )
+    assert response.status_code == 200
+    assert "“A00002.pdf” dentro do ZIP" in response.content.decode()
+    assert not Batch.objects.exists() and not BatchRow.objects.exists()
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
