@@ -26,4 +26,5 @@ PERIODIC_JOBS: list[PeriodicJob] = [
     PeriodicJob("chancela.callbacks.tasks.prune_callbacks", 3600),
     PeriodicJob("chancela.signing.tasks.sweep_stalled_dispatches", 60),
     PeriodicJob("chancela.batches.tasks.resume_stalled_batches", 60),
+    PeriodicJob("chancela.signing.tasks.apply_retention", 86400),
 ]

@@ -21,3 +21,13 @@ def dispatch_signature_request(request_public_id: str) -> str:
 def sweep_stalled_dispatches() -> int:
     """Periodic: re-enqueue requests whose dispatch worker died or whose job was lost."""
     return dispatches_sweep()
+
+
+@task()
+def apply_retention() -> int:
+    """Daily: anonymise personal data past its document type's retention period."""
+    from chancela.core.throttle import throttle_prune
+    from chancela.signing.retention import retention_apply
+
+    throttle_prune()
+    return retention_apply().total
