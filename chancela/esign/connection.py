@@ -23,12 +23,18 @@ from chancela.clicksign.errors import (
     ClicksignRetryableError,
     CredentialErrorKind,
 )
-from chancela.clicksign.port import ClicksignPort
+from chancela.clicksign.legacy import LegacyClicksignClient
+from chancela.clicksign.port import API_ENVELOPES, API_LEGACY, ClicksignPort
 from chancela.clicksign.types import Webhook
 from chancela.core.http import Timeouts
 from chancela.esign.clients import client_for_config
 from chancela.esign.errors import ConfigurationError
-from chancela.esign.models import ConfigAuditEntry, ConnectionStatus, SignatureConfig
+from chancela.esign.models import (
+    ClicksignApi,
+    ConfigAuditEntry,
+    ConnectionStatus,
+    SignatureConfig,
+)
 from chancela.esign.services import signature_config_audit, signature_config_update
 
 logger = logging.getLogger(__name__)
@@ -44,6 +50,8 @@ class ConnectionCheck:
     message: str
     api_user_email: str = ""
     account_key: str = ""
+    # The API the token speaks, when the test succeeded ("3.0" or "1.9").
+    api: str = ""
 
     @property
     def ok(self) -> bool:
@@ -58,9 +66,11 @@ class WebhookRegistration:
     message: str
 
 
-def _client(config: SignatureConfig, transport: httpx.BaseTransport | None) -> ClicksignPort:
+def _client(
+    config: SignatureConfig, transport: httpx.BaseTransport | None, api: str | None = None
+) -> ClicksignPort:
     return client_for_config(
-        config, transport=transport, timeouts=SCREEN_TIMEOUTS, max_wait=SCREEN_MAX_WAIT
+        config, transport=transport, timeouts=SCREEN_TIMEOUTS, max_wait=SCREEN_MAX_WAIT, api=api
     )
 
 
@@ -114,9 +124,49 @@ def describe_clicksign_error(
 
 
 def _probe(config: SignatureConfig, transport: httpx.BaseTransport | None) -> ConnectionCheck:
+    """Envelopes (3.0) first; an account that answers 503 there (created before July 2024) is
+    tried on API 1.9."""
+    try:
+        return _probe_envelopes(config, transport)
+    except ClicksignCredentialError as error:
+        if error.kind != CredentialErrorKind.ENVELOPES_UNAVAILABLE:
+            status, message = describe_clicksign_error(config, error)
+            return ConnectionCheck(status=status, message=message)
+    return _probe_legacy(config, transport)
+
+
+def _probe_legacy(
+    config: SignatureConfig, transport: httpx.BaseTransport | None
+) -> ConnectionCheck:
     env = _env(config)
     try:
-        with _client(config, transport) as client:
+        with _client(config, transport, api=API_LEGACY) as client:
+            assert isinstance(client, LegacyClicksignClient)
+            account = client.account_get()
+    except ClicksignError as error:
+        status, message = describe_clicksign_error(config, error)
+        return ConnectionCheck(status=status, message=message)
+    message = (
+        f"Conexão com a Clicksign ({env}) funcionando pela API 1.9 (legada). Esta conta não tem "
+        "envelopes (API 3.0): contas criadas antes de julho de 2024 só têm a API antiga. O "
+        "Chancela envia por ela — documentos e signatários reutilizáveis — com as mesmas "
+        "garantias. Se a Clicksign ativar os envelopes para a conta (ajuda@clicksign.com), teste "
+        "a conexão de novo e o Chancela passa a usar a API 3.0."
+    )
+    return ConnectionCheck(
+        status=ConnectionStatus.OK,
+        message=message,
+        account_key=str(account.get("key") or ""),
+        api=API_LEGACY,
+    )
+
+
+def _probe_envelopes(
+    config: SignatureConfig, transport: httpx.BaseTransport | None
+) -> ConnectionCheck:
+    env = _env(config)
+    try:
+        with _client(config, transport, api=API_ENVELOPES) as client:
             envelopes = client.envelopes_list(page_size=1)
             user_email = account_key = ""
             if envelopes.items:
@@ -127,11 +177,19 @@ def _probe(config: SignatureConfig, transport: httpx.BaseTransport | None) -> Co
                         account_key = account_key or event.account_key
                 except ClicksignError:
                     logger.info("connection test could not read envelope events", exc_info=True)
+    except ClicksignCredentialError as error:
+        if error.kind == CredentialErrorKind.ENVELOPES_UNAVAILABLE:
+            raise
+        status, message = describe_clicksign_error(config, error)
+        return ConnectionCheck(status=status, message=message)
     except ClicksignError as error:
         status, message = describe_clicksign_error(config, error)
         return ConnectionCheck(status=status, message=message)
 
-    message = f"Conexão com a Clicksign ({env}) funcionando: token aceito e envelopes habilitados."
+    message = (
+        f"Conexão com a Clicksign ({env}) funcionando: token aceito e envelopes (API 3.0) "
+        "habilitados."
+    )
     if user_email:
         message += f" Usuário da API: {user_email}."
         if user_email.lower() != config.api_user_email.lower():
@@ -146,6 +204,7 @@ def _probe(config: SignatureConfig, transport: httpx.BaseTransport | None) -> Co
         message=message,
         api_user_email=user_email,
         account_key=account_key,
+        api=API_ENVELOPES,
     )
 
 
@@ -163,6 +222,13 @@ def signature_config_test_connection(
             "last_connection_check_at": now,
             "last_connection_status": check.status.value,
         }
+        if check.ok and check.api and check.api != config.clicksign_api:
+            # Only a successful test changes the API (never a failed or unreachable one).
+            changes["API da Clicksign"] = [
+                str(ClicksignApi(config.clicksign_api).label),
+                str(ClicksignApi(check.api).label),
+            ]
+            fields["clicksign_api"] = check.api
         if check.account_key and check.account_key != config.clicksign_account_key:
             changes["Conta Clicksign"] = [config.clicksign_account_key or None, check.account_key]
             fields["clicksign_account_key"] = check.account_key

@@ -127,6 +127,26 @@ class SignatureConfig(models.Model):
             return self.last_connection_status
 
     @property
+    def clicksign_api_explanation(self) -> str:
+        """What the detected API means, in plain Portuguese (configuration screen)."""
+        if self.clicksign_api == ClicksignApi.LEGACY:
+            return str(
+                _(
+                    "A conta Clicksign desta configuração foi criada antes de julho de 2024 e só "
+                    "tem a API 1.9 (legada): o Chancela envia por ela, com documentos e "
+                    "signatários reutilizáveis. A Clicksign (ajuda@clicksign.com) pode ativar os "
+                    "envelopes (API 3.0) para a conta; depois disso, clique em “Testar conexão” "
+                    "e o Chancela passa a usá-los."
+                )
+            )
+        return str(
+            _(
+                "A conta Clicksign tem envelopes (API 3.0), a API atual: o Chancela envia cada "
+                "solicitação como um envelope. Só um novo “Testar conexão” bem-sucedido muda isso."
+            )
+        )
+
+    @property
     def token_fingerprint(self) -> str:
         return fingerprint(self.token)
 

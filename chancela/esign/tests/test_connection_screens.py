@@ -120,9 +120,8 @@ def test_it_says_the_api_user_shows_after_the_first_document(client, emulated_co
         (None, "invalid_token", "Token inválido: a Clicksign (sandbox) recusou"),
         ({"api_user_email": None}, "api_email_not_set", "e-mail do usuário da API não está"),
         ({"plan_has_api": False}, "plan_without_api", "não inclui acesso à API"),
-        ({"envelopes_enabled": False}, "envelopes_unavailable", "usam só a API antiga (1.9)"),
     ],
-    ids=["invalid-token", "api-email-not-set", "plan-without-api", "legacy-only-account"],
+    ids=["invalid-token", "api-email-not-set", "plan-without-api"],
 )
 def test_it_explains_each_credential_problem(
     client, settings, clicksign_emulator, flags, status, message
@@ -140,6 +139,50 @@ def test_it_explains_each_credential_problem(
     assert config.last_connection_status == status
     assert config.last_connection_status_label in html
     assert config.audit_entries.filter(action=ConfigAuditEntry.Action.CONNECTION_TESTED).exists()
+
+
+def test_it_detects_an_old_account_speaks_api_1_9_and_says_what_it_means(
+    client, settings, clicksign_emulator
+):
+    old = emulator_account(clicksign_emulator, envelopes_enabled=False)
+    config = _config_with_token(settings, clicksign_emulator, old["token"])
+    _admin(client, config)
+
+    html = _test_connection(client, config).content.decode()
+
+    assert "funcionando pela API 1.9 (legada)" in html
+    assert "ajuda@clicksign.com" in html
+    config.refresh_from_db()
+    assert config.last_connection_status == "ok"
+    assert config.clicksign_api == "1.9"
+    assert config.clicksign_account_key == old["key"]
+    detail = client.get(reverse("esign:config_detail", args=[config.public_id]))
+    shown = detail.content.decode()
+    assert "API 1.9 (legada)" in shown and "antes de julho de 2024" in shown
+    entry = config.audit_entries.filter(action=ConfigAuditEntry.Action.CONNECTION_TESTED).last()
+    assert entry.changes["API da Clicksign"] == ["Envelopes (API 3.0)", "API 1.9 (legada)"]
+    # 503 on envelopes first, then the token check of 1.9.
+    paths = [r["path"] for r in clicksign_emulator.control.requests()]
+    assert paths == ["/api/v3/envelopes", "/api/v1/accounts"]
+
+
+def test_it_changes_the_api_only_on_a_new_successful_test(client, settings, clicksign_emulator):
+    old = emulator_account(clicksign_emulator, envelopes_enabled=False)
+    config = _config_with_token(settings, clicksign_emulator, old["token"])
+    _admin(client, config)
+    _test_connection(client, config)
+    # Clicksign is unreachable for a while: the detected API stays.
+    clicksign_emulator.control.add_fault("status", status=502, path="^/api/", count=1)
+    _test_connection(client, config)
+    config.refresh_from_db()
+    assert config.last_connection_status == "unreachable"
+    assert config.clicksign_api == "1.9"
+    # Clicksign support enables envelopes on the account: the next test moves to 3.0.
+    clicksign_emulator.control.update_account(old["key"], envelopes_enabled=True)
+    html = _test_connection(client, config).content.decode()
+    config.refresh_from_db()
+    assert config.clicksign_api == "3.0"
+    assert "envelopes (API 3.0) habilitados" in html
 
 
 def test_it_says_when_clicksign_cannot_be_reached(client, settings):
