@@ -18,7 +18,7 @@ from uuid import UUID
 from django.core.exceptions import RequestDataTooBig
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from ninja import NinjaAPI, Query
+from ninja import Query
 from ninja.decorators import decorate_view
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.responses import Status
@@ -28,6 +28,7 @@ from chancela.api.error_codes import status_of
 from chancela.api.errors import ApiKeyError
 from chancela.api.lookups import document_type_or_404, unit_or_404
 from chancela.api.mapping import create_arguments, legal_validity, request_out
+from chancela.api.openapi import ChancelaNinjaAPI
 from chancela.api.paging import cursor_decode, keyset_page
 from chancela.api.protocol import StrictJsonParser
 from chancela.api.ratelimit import api_key_rate_take
@@ -35,7 +36,6 @@ from chancela.api.rendering import PreciseJSONRenderer
 from chancela.api.schemas import (
     ActionOut,
     CancelIn,
-    ErrorOut,
     RemindIn,
     SignatureRequestIn,
     SignatureRequestOut,
@@ -97,7 +97,7 @@ class ApiKeyAuth(HttpBearer):
         return api_key
 
 
-api = NinjaAPI(
+api = ChancelaNinjaAPI(
     title="Chancela — API para o sistema acadêmico",
     version="1",
     description=(
@@ -229,20 +229,9 @@ def _request_or_404(api_key: Any, request_id: UUID) -> SignatureRequest:
     return found
 
 
-ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
-ACTION_ERRORS = {
-    401: ErrorOut,
-    404: ErrorOut,
-    409: ErrorOut,
-    422: ErrorOut,
-    429: ErrorOut,
-    502: ErrorOut,
-}
-
-
 @api.post(
     "/signature-requests",
-    response={200: SignatureRequestOut, 201: SignatureRequestOut, **ERRORS},
+    response={200: SignatureRequestOut, 201: SignatureRequestOut},
     url_name="signature_request_create",
     summary="Criar uma solicitação de assinatura (idempotente por external_id)",
     description=(
@@ -280,7 +269,7 @@ RequestStatusFilter = Literal[
 
 @api.get(
     "/signature-requests",
-    response={200: SignatureRequestPage, **ERRORS},
+    response={200: SignatureRequestPage},
     url_name="signature_request_list",
     summary="Listar solicitações, das menos às mais recentemente alteradas",
     description=(
@@ -313,7 +302,7 @@ def list_signature_requests(
 
 @api.get(
     "/signature-requests/{request_id}",
-    response={200: SignatureRequestOut, **ERRORS},
+    response={200: SignatureRequestOut},
     url_name="signature_request_detail",
     summary="Consultar uma solicitação",
 )
@@ -327,7 +316,7 @@ def get_signature_request(
 
 @api.get(
     "/signature-requests/{request_id}/documents/{document_id}/signed",
-    response={200: None, **ERRORS},
+    response={200: None},
     url_name="signature_request_signed_document",
     summary="Baixar o PDF assinado de um documento",
     description=(
@@ -337,7 +326,7 @@ def get_signature_request(
     openapi_extra={
         "responses": {
             "200": {
-                "description": "O PDF assinado",
+                "description": "O PDF assinado (confira o `X-Chancela-SHA256`)",
                 "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
             }
         }
@@ -382,7 +371,7 @@ def download_signed_document(
 
 @api.post(
     "/signature-requests/{request_id}/remind",
-    response={200: ActionOut, **ACTION_ERRORS},
+    response={200: ActionOut},
     url_name="signature_request_remind",
     summary="Lembrar os signatários pendentes (ou um deles)",
     description=(
@@ -412,7 +401,7 @@ def remind_signature_request(
 
 @api.post(
     "/signature-requests/{request_id}/cancel",
-    response={200: SignatureRequestOut, **ACTION_ERRORS},
+    response={200: SignatureRequestOut},
     url_name="signature_request_cancel",
     summary="Cancelar uma solicitação (com o motivo)",
     description=(

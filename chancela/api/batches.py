@@ -21,7 +21,7 @@ from ninja.responses import Status
 from chancela.api.lookups import document_type_or_404, unit_or_404
 from chancela.api.mapping import decode_document
 from chancela.api.paging import cursor_decode, keyset_page
-from chancela.api.schemas import DocumentIn, ErrorOut, StrictSchema, UpdatedAfter
+from chancela.api.schemas import DocumentIn, StrictSchema, UpdatedAfter
 from chancela.batches.errors import BatchError
 from chancela.batches.models import Batch, BatchRow
 from chancela.batches.selectors import (
@@ -222,12 +222,9 @@ def _limit_body_size(run: Callable[..., HttpResponse]) -> Callable[..., HttpResp
     return wrapper
 
 
-ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 413: ErrorOut, 422: ErrorOut}
-
-
 @router.post(
     "",
-    response={200: BatchOut, 201: BatchOut, **ERRORS},
+    response={200: BatchOut, 201: BatchOut},
     url_name="batch_create",
     summary="Enviar um lote (uma solicitação por linha)",
     description=(
@@ -276,7 +273,7 @@ def create_batch(request: HttpRequest, payload: BatchIn) -> Status:
 
 @router.get(
     "/{batch_id}",
-    response={200: BatchOut, **ERRORS},
+    response={200: BatchOut},
     url_name="batch_detail",
     summary="Consultar um lote: situação, progresso e resultado de cada linha",
 )
@@ -286,7 +283,7 @@ def get_batch(request: HttpRequest, batch_id: UUID) -> dict[str, Any]:
 
 @router.get(
     "",
-    response={200: BatchPage, **ERRORS},
+    response={200: BatchPage},
     url_name="batch_list",
     summary="Listar lotes, dos menos aos mais recentemente alterados",
     description=(
@@ -318,7 +315,7 @@ def list_batches(
 
 @router.get(
     "/{batch_id}/rows",
-    response={200: BatchRowPage, **ERRORS},
+    response={200: BatchRowPage},
     url_name="batch_rows",
     summary="As linhas de um lote, com a solicitação criada por cada uma",
     description=(

@@ -130,6 +130,21 @@ CATALOGUE: dict[str, ErrorCode] = {
     "fixed_signer_incomplete": ErrorCode(
         422, "Um signatário fixo do tipo de documento está incompleto (cadastro do Chancela)."
     ),
+    "emancipated_under_16": ErrorCode(422, "Emancipado com menos de 16 anos.", _INPUT),
+    "biometrics_justification_required": ErrorCode(
+        422, "Selfie ou documento oficial de menor sem justificativa (LGPD).", _INPUT
+    ),
+    "biometrics_justification_too_long": ErrorCode(422, "Justificativa longa demais.", _INPUT),
+    # The document type's signature policy.
+    "icp_brasil_required": ErrorCode(
+        422, "O tipo de documento exige certificado ICP-Brasil (fora da Clicksign)."
+    ),
+    "policy_deadline_too_far": ErrorCode(422, "Prazo além do máximo do tipo.", _INPUT),
+    "policy_role_missing": ErrorCode(422, "Falta um papel obrigatório do tipo.", _INPUT),
+    "policy_witnesses_missing": ErrorCode(422, "Faltam testemunhas exigidas pelo tipo.", _INPUT),
+    "policy_order_parallel": ErrorCode(
+        422, "O tipo exige assinatura em paralelo (um só grupo).", _INPUT
+    ),
     "deadline_past": ErrorCode(422, "Prazo no passado.", _INPUT),
     "deadline_too_far": ErrorCode(422, "Prazo além de 90 dias.", _INPUT),
     "reason_required": ErrorCode(422, "Motivo vazio.", _INPUT),

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from ninja import Field, Query, Schema
-from pydantic import AwareDatetime, ConfigDict
+from pydantic import AwareDatetime, ConfigDict, WithJsonSchema
+
+from chancela.api.error_codes import CODES
+from chancela.signing.models import (
+    AUTH_LABELS,
+    QUALIFICATION_LABELS,
+    CapacityRule,
+    DocumentStatus,
+    RequestStatus,
+    SignerStatus,
+)
 
 # Every date-time the API reads must say its offset; one without is refused (422), never guessed.
 OFFSET_RULE = "Data e hora ISO 8601 com fuso obrigatório (`-03:00` ou `Z`)."
@@ -22,6 +33,32 @@ UpdatedAfter = Annotated[
 
 Role = Literal["student", "guardian", "financial_guardian", "institution", "witness"]
 Channel = Literal["email", "sms", "whatsapp"]
+
+
+def documented_enum(values: Iterable[str], description: str = "") -> Any:
+    """A string output the OpenAPI lists as an enum of ``values`` (taken from the models)."""
+    schema: dict[str, Any] = {"type": "string", "enum": list(values)}
+    if description:
+        schema["description"] = description
+    return Annotated[str, WithJsonSchema(schema)]
+
+
+RequestStatusValue = documented_enum(
+    RequestStatus.values,
+    "queued (na fila), sending (enviando), awaiting_signatures (aguardando assinaturas), "
+    "signed (assinado), refused (recusado), canceled (cancelado), expired (expirado), "
+    "failed (falha no envio). Só avança; as seis últimas são finais.",
+)
+DocumentStatusValue = documented_enum(DocumentStatus.values)
+SignerStatusValue = documented_enum(SignerStatus.values)
+AuthValue = documented_enum(
+    AUTH_LABELS,
+    "Autenticação exigida na Clicksign: "
+    + ", ".join(f"{key} ({label})" for key, label in AUTH_LABELS.items()),
+)
+QualificationValue = documented_enum(QUALIFICATION_LABELS, "Papel do signatário na Clicksign.")
+CapacityRuleValue = documented_enum(CapacityRule.values)
+ErrorCodeValue = documented_enum(CODES, "Código do erro: veja o catálogo em docs/api.md.")
 
 
 class StrictSchema(Schema):
@@ -132,7 +169,7 @@ class DocumentOut(Schema):
     sha256: str
     size: int
     page_count: int
-    status: str
+    status: DocumentStatusValue  # type: ignore[valid-type]
     signed_available: bool
     signed_sha256: str | None
     signed_url: str | None
@@ -144,17 +181,17 @@ class SignerOut(Schema):
     email: str
     cpf_masked: str
     role: Role
-    qualification: str
+    qualification: QualificationValue  # type: ignore[valid-type]
     group: int
     channel: Channel
-    auths: list[str]
-    status: str
+    auths: list[AuthValue]  # type: ignore[valid-type]
+    status: SignerStatusValue  # type: ignore[valid-type]
     signed_at: datetime | None
     refused_at: datetime | None
 
 
 class CapacityRuleOut(Schema):
-    code: str
+    code: CapacityRuleValue  # type: ignore[valid-type]
     description: str
     override_reason: str
 
@@ -166,7 +203,7 @@ class SignatureRequestOut(Schema):
     document_type: str
     title: str
     message: str
-    status: str
+    status: RequestStatusValue  # type: ignore[valid-type]
     status_label: str
     environment: Literal["sandbox", "production"]
     sandbox: bool
@@ -189,11 +226,28 @@ class SignatureRequestPage(Schema):
     )
 
 
-class ErrorOut(Schema):
-    code: str
+class FieldErrorOut(Schema):
+    code: str = Field(..., description="Tipo do erro de validação (pydantic), ex.: missing.")
     message: str
     field: str | None
-    errors: list[dict[str, str | None]] | None = None
+
+
+class ErrorOut(Schema):
+    """Every error of the API, whatever the status."""
+
+    code: ErrorCodeValue  # type: ignore[valid-type]
+    message: str = Field(..., description="O que houve e o que fazer, em português.")
+    field: str | None = Field(
+        ..., description="O campo culpado, como caminho: `signers[1].cpf`; null se nenhum."
+    )
+    errors: list[FieldErrorOut] | None = Field(
+        None, description="Em `invalid_input`: todos os erros de validação, não só o primeiro."
+    )
+    existing_id: UUID | None = Field(
+        None,
+        description="Em `external_id_conflict`: o id da solicitação (ou do lote) que já usa "
+        "este external_id.",
+    )
 
 
 class RemindIn(StrictSchema):
