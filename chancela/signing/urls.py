@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chancela.signing import verification_views, views, workspace_views
+from chancela.signing import data_subject_views, verification_views, views, workspace_views
 
 app_name = "signing"
 
@@ -16,6 +16,7 @@ urlpatterns = [
         name="request_receipt",
     ),
     path("verificar/", verification_views.verify, name="verify"),
+    path("privacidade/titular/", data_subject_views.data_subject, name="data_subject"),
     path("solicitacoes/<uuid:public_id>/linha/", workspace_views.request_row, name="request_row"),
     path(
         "solicitacoes/<uuid:public_id>/versao/",

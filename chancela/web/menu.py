@@ -45,6 +45,12 @@ ADMIN_MENU: list[MenuItem] = [
         "esign:signer_registration_purge",
         MANAGE,
     ),
+    MenuItem(
+        "data_subject",
+        "Dados de um titular (LGPD)",
+        "signing:data_subject",
+        "signing.data_subject_report",
+    ),
     MenuItem("sharing", "Informações compartilhadas", "web:sharing_policy", SUPERUSER),
     MenuItem("django_admin", "Cadastros (admin)", "admin:index", SUPERUSER),
 ]
