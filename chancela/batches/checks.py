@@ -47,6 +47,10 @@ def _problem(field: str, code: str, message: str) -> Problem:
     return {"field": field, "code": code, "message": message}
 
 
+# Looks like a date (dd/mm/aaaa, aaaa-mm-dd…) even when the day does not exist (31/02/2012).
+_DATE_SHAPE = re.compile(r"^(\d{1,2}[/-]\d{1,2}[/-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})$")
+
+
 def parse_birth_date(value: str) -> date | None:
     text = (value or "").strip()
     for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%y"):
@@ -236,7 +240,12 @@ def row_problems(
             _problem(
                 "student_birth_date",
                 "birth_date_invalid",
-                f"Data de nascimento “{raw_birth[:20]}” inválida: use dd/mm/aaaa.",
+                (
+                    f"A data de nascimento “{raw_birth[:20]}” não existe: confira o dia e o mês."
+                    if _DATE_SHAPE.match(raw_birth.strip())
+                    else f"Data de nascimento “{raw_birth[:20]}” em formato desconhecido: "
+                    "use dd/mm/aaaa."
+                ),
             )
         )
     elif birth > today:

@@ -91,12 +91,50 @@ class PdfInfo:
     page_count: int
 
 
-def human_size(size: int) -> str:
+def human_size(size: int, *, decimals: int = 2) -> str:
+    """ "9,5 MB", "10 MB", "10,01 MB" (binary megabytes, as Clicksign counts), "512 KB"."""
     if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):.1f} MB".replace(".", ",")
+        text = f"{size / (1024 * 1024):.{decimals}f}".rstrip("0").rstrip(".")
+        return f"{text} MB".replace(".", ",")
     if size >= 1024:
         return f"{size / 1024:.0f} KB"
     return f"{size} bytes"
+
+
+def sizes_compared(size: int, limit: int) -> tuple[str, str]:
+    """A size and a limit written so that the reader sees the difference: more decimals when
+    the rounded figures would look equal, the exact bytes as a last resort."""
+    for decimals in (2, 3):
+        shown, allowed = human_size(size, decimals=decimals), human_size(limit, decimals=decimals)
+        if shown != allowed:
+            return shown, allowed
+    return f"{size:,} bytes".replace(",", "."), f"{limit:,} bytes".replace(",", ".")
+
+
+def display_filename(filename: str) -> str:
+    """The name as the person chose it (path and control characters removed), for messages:
+    a Word file stays "contrato.docx", never "contrato.docx.pdf"."""
+    name = unicodedata.normalize("NFC", filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[:150] or "documento"
+
+
+# What a file that is not a PDF most likely is, by its extension, for the message.
+_KNOWN_KINDS = {
+    "doc": "um documento do Word",
+    "docx": "um documento do Word",
+    "odt": "um documento do LibreOffice",
+    "rtf": "um documento de texto",
+    "txt": "um arquivo de texto",
+    "xls": "uma planilha",
+    "xlsx": "uma planilha",
+    "ods": "uma planilha",
+    "jpg": "uma imagem",
+    "jpeg": "uma imagem",
+    "png": "uma imagem",
+    "heic": "uma imagem",
+    "zip": "um arquivo compactado",
+}
 
 
 _UNSAFE_FILENAME = re.compile(r"[^\w\-. ()\[\]]+", re.UNICODE)
@@ -127,9 +165,10 @@ def pdf_check_size(size: int, *, filename: str, field: str | None = None) -> Non
     if size > MAX_DOCUMENT_BYTES:
         raise _error(
             "pdf_too_large",
-            f"O arquivo “{filename}” tem {human_size(size)}; o limite da Clicksign é "
-            f"{human_size(MAX_DOCUMENT_BYTES)} por documento. Reduza o arquivo (por exemplo, "
-            "diminuindo a resolução das imagens) e envie de novo.",
+            "O arquivo “{}” tem {}; o limite da Clicksign é {} por documento. Reduza o arquivo "
+            "(por exemplo, diminuindo a resolução das imagens) e envie de novo.".format(
+                filename, *sizes_compared(size, MAX_DOCUMENT_BYTES)
+            ),
             field,
         )
 
@@ -138,9 +177,8 @@ def pdf_check_total(total: int, *, field: str | None = None) -> None:
     if total > MAX_REQUEST_BYTES:
         raise _error(
             "request_too_large",
-            f"Os documentos somam {human_size(total)}; o limite da Clicksign é "
-            f"{human_size(MAX_REQUEST_BYTES)} por solicitação. Divida-os em mais de uma "
-            "solicitação.",
+            "Os documentos somam {}; o limite da Clicksign é {} por solicitação. Divida-os em "
+            "mais de uma solicitação.".format(*sizes_compared(total, MAX_REQUEST_BYTES)),
             field,
         )
 
@@ -415,10 +453,13 @@ def pdf_inspect(data: bytes, *, filename: str, field: str | None = None) -> PdfI
     """
     pdf_check_size(len(data), filename=filename, field=field)
     if not data.startswith(PDF_MAGIC):
+        extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+        kind = _KNOWN_KINDS.get(extension)
         raise _error(
             "pdf_not_pdf",
-            f"O arquivo “{filename}” não é um PDF (o conteúdo não começa com %PDF-, seja qual "
-            "for a extensão do nome). Envie o documento em PDF.",
+            f"O arquivo “{filename}” não é um PDF"
+            + (f": é {kind}" if kind else "")
+            + ". Salve ou exporte o documento como PDF e envie de novo.",
             field,
         )
     if EOF_MARKER not in data[-EOF_WINDOW:]:

@@ -38,7 +38,11 @@ from chancela.signing.models import SignerChannel, SignerRole
 from chancela.signing.planning import RequestPlan, signature_request_plan
 from chancela.signing.rules import CapacityDecision, capacity_decide
 from chancela.signing.selectors import document_types_sendable_by, people_search
-from chancela.signing.services import MAX_DEADLINE_DAYS, signature_request_create
+from chancela.signing.services import (
+    MAX_DEADLINE_DAYS,
+    signature_request_create,
+    signature_request_deadline,
+)
 from chancela.signing.uploads import (
     StagedDocument,
     staged_documents_describe,
@@ -115,7 +119,7 @@ class SendDocumentForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=f"Até {MAX_DEADLINE_DAYS} dias. Em branco: o prazo do tipo de documento.",
-        error_messages={"invalid": "Data inválida."},
+        error_messages={"invalid": "Essa data não existe: confira o dia, o mês e o ano."},
     )
     biometrics_justification = forms.CharField(
         label="Justificativa para biometria de menor de 18 anos",
@@ -173,6 +177,15 @@ class SendDocumentForm(forms.Form):
         self.fields["document_type"].queryset = document_types_sendable_by(user=user)  # type: ignore[attr-defined]
         for field in self.fields.values():
             field.error_messages["required"] = REQUIRED
+        # The browser's date picker and the live check (chancela.js) know the allowed range.
+        today = timezone.localdate()
+        self.fields["deadline"].widget.attrs.update(
+            {
+                "min": (today + timedelta(days=1)).isoformat(),
+                "max": (today + timedelta(days=MAX_DEADLINE_DAYS)).isoformat(),
+                "data-live-date": "deadline",
+            }
+        )
         self.fields["unit"].error_messages["invalid_choice"] = "Escolha uma das suas unidades."
         self.fields["document_type"].error_messages["invalid_choice"] = (
             "Escolha um tipo de documento ativo das suas unidades."
@@ -219,6 +232,15 @@ class SendDocumentForm(forms.Form):
                 "override_reason",
                 "Explique por que a regra de capacidade civil não vale neste caso.",
             )
+        if cleaned.get("deadline") and cleaned.get("document_type"):
+            # The very check the service makes (Clicksign's limits, the type's policy), at the
+            # preview already: a past or too distant deadline never reaches "Enviar".
+            try:
+                signature_request_deadline(
+                    document_type=cleaned["document_type"], deadline_at=self.deadline_at()
+                )
+            except SigningError as error:
+                self.add_error("deadline", error.message)
         return cleaned
 
     def deadline_at(self) -> datetime | None:
@@ -249,12 +271,30 @@ class SignerRowForm(forms.Form):
     )
     channel = forms.ChoiceField(label="Token por", choices=SignerChannel.choices, initial="email")
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The table's column headers are not labels: each input names itself and its row.
+        match = re.search(r"(\d+)$", self.prefix or "")
+        row = f" do signatário {int(match.group(1)) + 1}" if match else ""
+        for field in self.fields.values():
+            if field.label:
+                field.widget.attrs.setdefault("aria-label", f"{field.label}{row}")
+
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})
         return not any(data.get(name) for name in ("person", "name", "email", "cpf", "phone"))
 
 
-SignerRowFormSet = formset_factory(SignerRowForm, extra=0, can_delete=True)
+class _SignerRowBaseFormSet(forms.BaseFormSet):
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields and index is not None:
+            form.fields["DELETE"].widget.attrs["aria-label"] = f"Remover o signatário {index + 1}"
+
+
+SignerRowFormSet = formset_factory(
+    SignerRowForm, formset=_SignerRowBaseFormSet, extra=0, can_delete=True
+)
 
 _UUID = re.compile(r"^[0-9a-fA-F-]{32,36}$")
 

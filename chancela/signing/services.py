@@ -26,7 +26,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from chancela.core.idempotency import content_fingerprint
-from chancela.core.pdf import PdfError, pdf_check_total, pdf_filename_clean, pdf_inspect
+from chancela.core.pdf import (
+    PdfError,
+    display_filename,
+    pdf_check_total,
+    pdf_filename_clean,
+    pdf_inspect,
+)
 from chancela.esign.models import DocumentType
 from chancela.institutions.models import Unit
 from chancela.signing.errors import IdempotencyConflict, SigningError
@@ -151,7 +157,11 @@ def signature_request_check_documents(
         filename = pdf_filename_clean(document.filename)
         path = f"documents[{index}]"
         try:
-            info = pdf_inspect(document.content, filename=filename, field=f"{path}.content_base64")
+            info = pdf_inspect(
+                document.content,
+                filename=display_filename(document.filename),
+                field=f"{path}.content_base64",
+            )
         except PdfError as error:
             raise SigningError(error.code, error.message, error.field) from error
         total += info.size

@@ -20,7 +20,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from chancela.core.pdf import PdfError, pdf_filename_clean, pdf_inspect
+from chancela.core.pdf import PdfError, display_filename, pdf_filename_clean, pdf_inspect
 from chancela.signing.inputs import DocumentInput
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,8 @@ def staged_documents_save(
     for name, content in files:
         filename = pdf_filename_clean(name)
         try:
-            info = pdf_inspect(content, filename=filename, field="documents")
+            # Messages name the file as the person chose it ("contrato.docx").
+            info = pdf_inspect(content, filename=display_filename(name), field="documents")
         except PdfError as error:
             errors.append(error)
             continue

@@ -88,6 +88,13 @@ def test_it_flags_a_missing_future_or_invalid_birth_date(sendable):
     assert codes(problems_of(good_row(1, student_birth_date="31/02/2010"), sendable)) == {
         ("student_birth_date", "birth_date_invalid")
     }
+    # A date that does not exist is said not to exist; the format is blamed only when wrong.
+    [problem] = problems_of(good_row(1, student_birth_date="31/02/2012"), sendable)
+    assert problem["message"] == (
+        "A data de nascimento “31/02/2012” não existe: confira o dia e o mês."
+    )
+    [problem] = problems_of(good_row(1, student_birth_date="fevereiro"), sendable)
+    assert "formato desconhecido: use dd/mm/aaaa" in problem["message"]
     assert codes(problems_of(good_row(1, student_birth_date=future), sendable)) == {
         ("student_birth_date", "birth_date_future")
     }

@@ -112,7 +112,26 @@ def test_it_accepts_exactly_10_mib_and_refuses_one_byte_more():
     with pytest.raises(PdfError) as error:
         pdf_inspect(_pdf_of_size(MAX_DOCUMENT_BYTES + 1), filename="a.pdf")
     assert error.value.code == "pdf_too_large"
-    assert "10,0 MB" in error.value.message
+    # One byte over: the figures must not read "10 MB; the limit is 10 MB".
+    assert "tem 10.485.761 bytes; o limite da Clicksign é 10.485.760 bytes" in error.value.message
+
+
+def test_it_writes_sizes_that_never_contradict_the_limit():
+    from chancela.core.pdf import human_size, sizes_compared
+
+    assert sizes_compared(int(10.0006 * 1024 * 1024), MAX_DOCUMENT_BYTES) == ("10,001 MB", "10 MB")
+    assert sizes_compared(int(10.4 * 1024 * 1024), MAX_DOCUMENT_BYTES) == ("10,4 MB", "10 MB")
+    assert human_size(int(9.5 * 1024 * 1024)) == "9,5 MB"
+
+
+def test_it_names_a_word_file_as_it_is_not_as_a_pdf():
+    from chancela.signing.uploads import staged_documents_save
+
+    _, errors = staged_documents_save(user_id=1, files=[("contrato.docx", b"PK\x03\x04word")])
+    assert errors[0].message == (
+        "O arquivo “contrato.docx” não é um PDF: é um documento do Word. Salve ou exporte o "
+        "documento como PDF e envie de novo."
+    )
 
 
 def test_it_refuses_a_request_over_100_mib():
@@ -162,8 +181,8 @@ def test_it_accepts_an_ordinary_web_link():
 @pytest.mark.parametrize(
     ("streams", "inflated", "reason"),
     [
-        (12, 70_000_000, "um de seus fluxos descompactados passa de 8,0 MB"),
-        (3, 7_000_000, "seu conteúdo descompactado passa de 16,0 MB"),
+        (12, 70_000_000, "um de seus fluxos descompactados passa de 8 MB"),
+        (3, 7_000_000, "seu conteúdo descompactado passa de 16 MB"),
     ],
     ids=["stream-over-budget", "file-over-budget"],
 )

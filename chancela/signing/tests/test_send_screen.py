@@ -318,3 +318,36 @@ def test_it_refuses_a_decompression_bomb_and_keeps_nothing(client, school, tmp_p
     assert "“bomba.pdf” não pode ser verificado" in page
     assert not SignatureRequest.objects.exists()
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [
+        (-1, "O prazo precisa estar no futuro"),
+        (120, "A Clicksign aceita prazo de no máximo 90 dias"),
+    ],
+)
+def test_it_refuses_a_past_or_too_distant_deadline_at_the_preview(client, school, days, message):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    day = timezone.localdate() + timedelta(days=days)
+    page = client.post(
+        URL,
+        base(
+            school,
+            documents=pdf_upload(),
+            student=str(school["student"].public_id),
+            guardians=[str(school["mother"].public_id)],
+            deadline=day.isoformat(),
+            action="preview",
+        ),
+    ).content.decode()
+    assert message in page
+    assert "Enviar para assinatura</button>" not in page  # no preview to confirm
+
+
+def test_it_says_a_deadline_that_does_not_exist_does_not_exist(client, school):
+    page = client.post(URL, base(school, deadline="2027-02-31", action="preview")).content.decode()
+    assert "Essa data não existe" in page

@@ -79,3 +79,155 @@ document.documentElement.classList.add("js");
     }
   });
 })();
+
+// "Enviar documento": checks as the fields are filled, drag-and-drop with an inline preview of
+// each PDF, the signer panel that follows "Quem assina", and the place kept after a reload.
+(function () {
+  const form = document.getElementById("form-enviar");
+  if (!form) { return; }
+
+  function brDate(iso) {
+    const parts = iso.split("-");
+    return parts[2] + "/" + parts[1] + "/" + parts[0];
+  }
+  function sizeText(bytes, decimals) {
+    if (bytes >= 1048576) {
+      return (bytes / 1048576).toFixed(decimals).replace(/\.?0+$/, "").replace(".", ",") + " MB";
+    }
+    if (bytes >= 1024) { return Math.round(bytes / 1024) + " KB"; }
+    return bytes + " bytes";
+  }
+  function sizesCompared(size, limit) {
+    for (const decimals of [2, 3]) {
+      if (sizeText(size, decimals) !== sizeText(limit, decimals)) {
+        return [sizeText(size, decimals), sizeText(limit, decimals)];
+      }
+    }
+    return [size.toLocaleString("pt-BR") + " bytes", limit.toLocaleString("pt-BR") + " bytes"];
+  }
+  function liveError(input, message) {
+    const field = input.closest(".field");
+    let list = field && field.querySelector("[data-live-error]");
+    if (field && !list) {
+      list = document.createElement("ul");
+      list.className = "errorlist";
+      list.setAttribute("data-live-error", "");
+      list.setAttribute("aria-live", "assertive");
+      list.id = input.id + "_live_error";
+      input.insertAdjacentElement("afterend", list);
+    }
+    if (!list) { return; }
+    list.textContent = "";
+    if (message) {
+      const item = document.createElement("li");
+      item.textContent = message;
+      list.appendChild(item);
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", list.id);
+      field.classList.add("has-error");
+    } else {
+      input.removeAttribute("aria-invalid");
+      field.classList.remove("has-error");
+    }
+  }
+
+  // The deadline: a past day, a day beyond Clicksign's 90 days, or a day that does not exist.
+  form.querySelectorAll("[data-live-date]").forEach(function (input) {
+    function check() {
+      if (input.validity && input.validity.badInput) {
+        liveError(input, "Essa data não existe: confira o dia, o mês e o ano.");
+      } else if (!input.value) {
+        liveError(input, "");
+      } else if (input.min && input.value < input.min) {
+        liveError(input, "O prazo precisa estar no futuro: escolha a partir de " + brDate(input.min) + ".");
+      } else if (input.max && input.value > input.max) {
+        liveError(input, "A Clicksign aceita prazo de no máximo 90 dias: até " + brDate(input.max) + ".");
+      } else {
+        liveError(input, "");
+      }
+    }
+    input.addEventListener("change", check);
+    input.addEventListener("blur", check);
+    input.addEventListener("input", check);
+  });
+
+  // The PDFs: dropped or chosen, each checked at once and shown in an inline preview.
+  form.querySelectorAll("[data-dropzone]").forEach(function (zone) {
+    const input = zone.querySelector("input[type=file]");
+    const field = zone.closest(".field");
+    const errors = field.querySelector("[data-file-errors]");
+    const previews = field.querySelector("[data-file-previews]");
+    const limit = parseInt(zone.dataset.maxBytes, 10);
+    let urls = [];
+    function show() {
+      urls.forEach(function (url) { URL.revokeObjectURL(url); });
+      urls = [];
+      errors.textContent = "";
+      previews.textContent = "";
+      Array.prototype.forEach.call(input.files, function (file) {
+        const isPdf = /\.pdf$/i.test(file.name) && (!file.type || file.type === "application/pdf");
+        let problem = "";
+        if (!isPdf) {
+          problem = "O arquivo “" + file.name + "” não é um PDF. Salve ou exporte o documento como PDF e envie de novo.";
+        } else if (file.size === 0) {
+          problem = "O arquivo “" + file.name + "” está vazio.";
+        } else if (file.size > limit) {
+          const sizes = sizesCompared(file.size, limit);
+          problem = "O arquivo “" + file.name + "” tem " + sizes[0] + "; o limite da Clicksign é " + sizes[1] + " por documento.";
+        }
+        if (problem) {
+          const item = document.createElement("li");
+          item.textContent = problem;
+          errors.appendChild(item);
+          return;
+        }
+        const url = URL.createObjectURL(file);
+        urls.push(url);
+        const figure = document.createElement("figure");
+        figure.className = "file-preview";
+        const frame = document.createElement("iframe");
+        frame.src = url;
+        frame.title = "Prévia de " + file.name;
+        const caption = document.createElement("figcaption");
+        caption.textContent = file.name + " — " + sizeText(file.size, 2);
+        figure.appendChild(caption);
+        figure.appendChild(frame);
+        previews.appendChild(figure);
+      });
+      field.classList.toggle("has-error", errors.children.length > 0);
+    }
+    input.addEventListener("change", show);
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) {
+        event.preventDefault();
+        zone.classList.add("dragging");
+      });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      zone.addEventListener(name, function () { zone.classList.remove("dragging"); });
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      if (event.dataTransfer && event.dataTransfer.files.length) {
+        input.files = event.dataTransfer.files;
+        input.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+  });
+
+  // "Quem assina": the chosen way opens its panel and closes the other.
+  form.querySelectorAll("input[name=mode]").forEach(function (radio) {
+    radio.addEventListener("change", function () {
+      form.querySelectorAll("details.signer-mode").forEach(function (panel) {
+        panel.open = panel.dataset.mode === radio.value;
+      });
+    });
+  });
+
+  // After a round trip to the server, go back to where the person was: the first problem.
+  const firstError = form.querySelector(".has-error input, .has-error select, .has-error textarea");
+  if (firstError && !window.location.hash.match(/^#etapa-/)) {
+    firstError.scrollIntoView({ block: "center" });
+    firstError.focus({ preventScroll: true });
+  }
+})();
