@@ -20,8 +20,16 @@ from chancela.core.models import ThrottleBucket
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address as the web server saw it (a proxy must set REMOTE_ADDR)."""
-    return str(request.META.get("REMOTE_ADDR") or "unknown")
+    """The client's address: the socket's, or — behind ``CHANCELA_PROXY_COUNT`` trusted proxies —
+    the address the outermost of them saw (each proxy appends one to X-Forwarded-For, so the
+    ones before it may be forged by the client). Login throttling (django-axes) uses it too."""
+    proxies = settings.CHANCELA_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies > 0 and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if len(hops) >= proxies:
+            return hops[-proxies]
+    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def _key_hash(scope: str, key: str) -> str:

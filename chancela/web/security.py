@@ -10,20 +10,11 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from chancela.core.throttle import client_ip
+
+__all__ = ["client_ip", "lockout_response"]
+
 logger = logging.getLogger(__name__)
-
-
-def client_ip(request: HttpRequest) -> str:
-    """The client's address: the socket's, or — behind ``CHANCELA_PROXY_COUNT`` trusted proxies —
-    the address the outermost of them saw (each proxy appends one to X-Forwarded-For, so the
-    ones before it may be forged by the client)."""
-    proxies = settings.CHANCELA_PROXY_COUNT
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if proxies > 0 and forwarded:
-        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
-        if len(hops) >= proxies:
-            return hops[-proxies]
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def lockout_response(
