@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "csp",
+    # The API docs page from the package's own static files (not a CDN, no inline script).
+    "ninja",
     "chancela.core",
     "chancela.institutions",
     "chancela.esign",
@@ -82,6 +85,7 @@ MIDDLEWARE = [
     # /api/v1 answers only JSON in its documented error shape (404, 405, 500 included).
     "chancela.api.protocol.api_error_shape",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Serves the one stylesheet and htmx under gunicorn too (no separate static server needed).
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -90,6 +94,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle timeout and absolute lifetime of staff sessions; no-store on everything dynamic.
+    "chancela.web.security.SessionLimitsMiddleware",
+    "chancela.web.security.NoStoreMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "chancela.web.errors.FriendlyErrorPagesMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
@@ -241,12 +248,48 @@ DEFAULT_FROM_EMAIL = env_str(
 )
 
 # --- Security headers -----------------------------------------------------------------------
+# The production switch: CHANCELA_HTTPS=true for a deployment reached over HTTPS (directly or
+# through a TLS-terminating proxy that sets X-Forwarded-Proto). Cookies become Secure, HTTP is
+# redirected to HTTPS (except the probes a load balancer calls over HTTP), HSTS is sent, and
+# `manage.py check --deploy` is clean. Off for local runs on http://127.0.0.1.
+HTTPS = env_bool("CHANCELA_HTTPS", False)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = PUBLIC_URL.startswith("https://")
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_HSTS_SECONDS = env_int("CHANCELA_HSTS_SECONDS", 31536000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("CHANCELA_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("CHANCELA_HSTS_PRELOAD", True)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp) on every response: scripts and styles only from our own
+# static files — no inline script or style anywhere, no eval (htmx runs with allowEval off).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# Sessions of staff: closed after CHANCELA_SESSION_IDLE_MINUTES without activity (background
+# refreshes of a page do not count) and CHANCELA_SESSION_MAX_HOURS after the login, whatever
+# the activity (chancela.web.security.SessionLimitsMiddleware).
+CHANCELA_SESSION_IDLE_MINUTES = env_int("CHANCELA_SESSION_IDLE_MINUTES", 60)
+CHANCELA_SESSION_MAX_HOURS = env_int("CHANCELA_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = CHANCELA_SESSION_MAX_HOURS * 3600
 
 # --- Logging: one JSON object per line in production, plain text in development; every record
 # carries the correlation id of its request or job, and passes the redaction filter (a safety net

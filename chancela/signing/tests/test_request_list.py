@@ -241,7 +241,7 @@ def test_it_tells_the_request_page_to_reload_only_when_something_changed(client,
     client.force_login(office["user"])
     page = client.get(reverse("signing:request_detail", args=[request.public_id]))
     version = page.context["version"]
-    assert "chancelaPageIdle()" in page.content.decode()
+    assert "data-when-idle" in page.content.decode()  # polled only while nobody is typing
     url = reverse("signing:request_version", args=[request.public_id])
     assert client.get(url, {"v": version}).status_code == 204
     request_event_add(request=request, source="clicksign", kind="viewed", message="Abriu.")

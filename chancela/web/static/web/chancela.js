@@ -25,13 +25,28 @@ document.addEventListener("click", function (event) {
 });
 
 // The request page reloads itself when the request changes, but never under a person typing:
-// not while a field has the focus or holds something typed and not yet sent.
+// not while a field has the focus or holds something typed and not yet sent. (An event handler,
+// not an hx-trigger filter: those need eval, which the Content-Security-Policy forbids.)
 window.chancelaPageIdle = function () {
   const active = document.activeElement;
   if (active && active.matches("input, textarea, select")) { return false; }
   const fields = document.querySelectorAll("main input:not([type=hidden]), main textarea");
   return !Array.prototype.some.call(fields, function (field) { return field.value !== field.defaultValue; });
 };
+document.addEventListener("htmx:beforeRequest", function (event) {
+  const element = event.detail && event.detail.elt;
+  if (element && element.hasAttribute("data-when-idle") && !window.chancelaPageIdle()) {
+    event.preventDefault();
+  }
+});
+
+// Forms that ask before doing something that cannot be undone (data-confirm="question").
+document.addEventListener("submit", function (event) {
+  const form = event.target.closest("form[data-confirm]");
+  if (form && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});
 
 // The header menu: on a phone it folds behind a "Menu" button; without JavaScript it simply
 // stays open. The "Administração" group (a <details>) closes on Escape or a click elsewhere.
