@@ -9,6 +9,7 @@ import pytest
 
 from chancela.demo import DEMO_PASSWORD
 from chancela.testing.browser import login
+from chancela.testing.factories import make_pdf_bytes
 from chancela.testing.processes import free_port, process_env, running, wait_for_http, web_process
 from chancela.web.tests.test_screens_browser import _screens
 
@@ -60,7 +61,13 @@ def test_it_reports_no_csp_violation_on_any_screen(chromium, tmp_path):
             response = page.goto(f"{base}{path}")
             assert response is not None and response.status == status, (name, path)
             problems += [f"{name}: {v}" for v in _violations(page, console)]
-        # the scripted parts still run: the phone menu, the request page's polling guard
+        # the scripted parts still run: the PDF previews of the send screen, the phone menu
+        page.goto(f"{base}/enviar/")
+        page.locator("input[type=file]").first.set_input_files(
+            files=[{"name": "a.pdf", "mimeType": "application/pdf", "buffer": make_pdf_bytes()}]
+        )
+        page.locator(".file-preview iframe").first.wait_for(state="attached")
+        problems += [f"previews: {v}" for v in _violations(page, console)]
         page.set_viewport_size({"width": 390, "height": 844})
         page.goto(f"{base}/")
         page.get_by_role("button", name="Menu").click()
