@@ -21,7 +21,7 @@ from ninja.responses import Status
 from chancela.api.lookups import document_type_or_404, unit_or_404
 from chancela.api.mapping import decode_document
 from chancela.api.paging import cursor_decode, keyset_page
-from chancela.api.schemas import DocumentIn, StrictSchema, UpdatedAfter
+from chancela.api.schemas import NON_BLANK, DocumentIn, StrictSchema, UpdatedAfter
 from chancela.batches.errors import BatchError
 from chancela.batches.models import Batch, BatchRow
 from chancela.batches.selectors import (
@@ -67,9 +67,15 @@ class BatchRowIn(StrictSchema):
 
 
 class BatchIn(StrictSchema):
-    unit: str = Field(..., description="Código da unidade", examples=["CENTRO"])
-    document_type: str = Field(..., description="Código do tipo de documento")
-    title: str = Field(..., max_length=150, examples=["Contrato de rematrícula 2027"])
+    unit: str = Field(
+        ..., max_length=30, pattern=NON_BLANK, description="Código da unidade", examples=["CENTRO"]
+    )
+    document_type: str = Field(
+        ..., max_length=40, pattern=NON_BLANK, description="Código do tipo de documento"
+    )
+    title: str = Field(
+        ..., max_length=150, pattern=NON_BLANK, examples=["Contrato de rematrícula 2027"]
+    )
     message: str = Field("", max_length=3000)
     external_id: str = Field(
         "",

@@ -61,26 +61,57 @@ CapacityRuleValue = documented_enum(CapacityRule.values)
 ErrorCodeValue = documented_enum(CODES, "Código do erro: veja o catálogo em docs/api.md.")
 
 
+# What the API refuses, stated in the schema so that a generated client never sends it. The
+# services check the same and more (CPF check digits, e-mail domains): these are the shapes.
+NON_BLANK = r"\S"
+PRINTABLE_NON_BLANK = r"^[^\x00-\x1f\x7f-\x9f]*\S[^\x00-\x1f\x7f-\x9f]*$"
+FULL_NAME = r"^\s*[^\d\s]+(\s+[^\d\s]+)+\s*$"
+EMAIL = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
+EMAIL_OR_EMPTY = r"^\s*([^@\s]+@[^@\s]+\.[^@\s]+)?\s*$"
+CPF = r"^\s*(\d{3}\.?\d{3}\.?\d{3}-?\d{2})?\s*$"
+PHONE = r"^\s*((\+?55)?\s*\(?[1-9]{2}\)?\s*9?\d{4}[-\s]?\d{4})?\s*$"
+BASE64_PDF = r"^(data:[^,]*;base64,)?[A-Za-z0-9+/=\s]+$"
+
+
 class StrictSchema(Schema):
     # A misspelt field is an error, not silently ignored.
     model_config = ConfigDict(extra="forbid")
 
 
 class DocumentIn(StrictSchema):
-    filename: str = Field(..., max_length=200, examples=["contrato-matricula-2027.pdf"])
+    filename: str = Field(
+        ..., max_length=200, pattern=NON_BLANK, examples=["contrato-matricula-2027.pdf"]
+    )
     content_base64: str = Field(
         ...,
+        pattern=BASE64_PDF,
         description="O PDF em base64 (pode vir como data URI data:application/pdf;base64,...). "
         "Até 10 MB por documento e 100 MB por solicitação.",
     )
 
 
 class PartyIn(StrictSchema):
-    name: str = Field(..., max_length=200, examples=["Maria Souza"])
-    email: str = Field(..., max_length=254, examples=["maria.souza@example.com"])
-    cpf: str | None = Field(None, max_length=20, examples=["123.456.789-09"])
+    name: str = Field(
+        ...,
+        max_length=200,
+        pattern=FULL_NAME,
+        description="Nome e sobrenome, sem números.",
+        examples=["Maria Souza"],
+    )
+    email: str = Field(..., max_length=254, pattern=EMAIL, examples=["maria.souza@example.com"])
+    cpf: str | None = Field(
+        None,
+        max_length=20,
+        pattern=CPF,
+        description="11 dígitos, com ou sem pontuação (os dígitos verificadores são conferidos).",
+        examples=["123.456.789-09"],
+    )
     phone: str | None = Field(
-        None, max_length=20, description="DDD + número, ex.: 11987654321", examples=["11987654321"]
+        None,
+        max_length=20,
+        pattern=PHONE,
+        description="DDD + número (celular com 9), com ou sem +55, ex.: 11987654321",
+        examples=["11987654321"],
     )
     birth_date: date | None = None
     channel: Channel = Field(
@@ -101,6 +132,7 @@ class StudentIn(PartyIn):
     email: str = Field(
         "",
         max_length=254,
+        pattern=EMAIL_OR_EMPTY,
         description="Obrigatório quando o aluno assina; dispensado quando só o responsável "
         "assina por ele (menor de 16 anos).",
         examples=["ana.souza@example.com"],
@@ -117,7 +149,9 @@ class CapacityOverrideIn(StrictSchema):
     signers: Literal["student", "guardians", "both"] = Field(
         ..., description="Quem assina no lugar do que a regra de capacidade civil sugere."
     )
-    reason: str = Field(..., max_length=300, description="Motivo, registrado na solicitação.")
+    reason: str = Field(
+        ..., max_length=300, pattern=NON_BLANK, description="Motivo, registrado na solicitação."
+    )
 
 
 class SignatureRequestIn(StrictSchema):
@@ -125,15 +159,27 @@ class SignatureRequestIn(StrictSchema):
         ...,
         min_length=1,
         max_length=100,
+        pattern=PRINTABLE_NON_BLANK,
         description="Identificador no sistema acadêmico, único por unidade. Reenviar o mesmo "
         "external_id com o mesmo conteúdo devolve a solicitação existente (200).",
         examples=["MAT-2027-000123"],
     )
-    unit: str = Field(..., description="Código da unidade.", examples=["CENTRO"])
-    document_type: str = Field(
-        ..., description="Código do tipo de documento.", examples=["CONTRATO_MATRICULA"]
+    unit: str = Field(
+        ..., max_length=30, pattern=NON_BLANK, description="Código da unidade.", examples=["CENTRO"]
     )
-    title: str = Field(..., max_length=200, examples=["Contrato de matrícula 2027 — Ana Souza"])
+    document_type: str = Field(
+        ...,
+        max_length=40,
+        pattern=NON_BLANK,
+        description="Código do tipo de documento.",
+        examples=["CONTRATO_MATRICULA"],
+    )
+    title: str = Field(
+        ...,
+        max_length=200,
+        pattern=NON_BLANK,
+        examples=["Contrato de matrícula 2027 — Ana Souza"],
+    )
     documents: list[DocumentIn] = Field(..., min_length=1, max_length=20)
     signers: list[SignerIn] | None = Field(
         None, description="Signatários informados diretamente (ou use student + guardians)."
@@ -260,7 +306,13 @@ class RemindIn(StrictSchema):
 
 
 class CancelIn(StrictSchema):
-    reason: str = Field(..., min_length=3, max_length=300, examples=["Aluno desistiu da matrícula"])
+    reason: str = Field(
+        ...,
+        min_length=3,
+        max_length=300,
+        pattern=NON_BLANK,
+        examples=["Aluno desistiu da matrícula"],
+    )
 
 
 class ActionOut(Schema):

@@ -21,6 +21,17 @@ def error_path(loc: list[Any] | tuple[Any, ...]) -> str | None:
     return path or None
 
 
+# What a pattern refusal means, by the field's own name (the last part of its path).
+_PATTERN_MESSAGES = {
+    "name": "Informe nome e sobrenome, sem números.",
+    "email": "E-mail inválido.",
+    "cpf": "CPF inválido: 11 dígitos, com ou sem pontuação.",
+    "phone": "Telefone inválido: DDD + número, por exemplo 11987654321.",
+    "content_base64": "Use base64 puro ou um data URI data:application/pdf;base64,<conteúdo>.",
+    "external_id": "Não pode ficar em branco nem ter caracteres de controle.",
+}
+
+
 def _message(error: dict[str, Any]) -> str:
     kind = error.get("type", "")
     ctx = error.get("ctx") or {}
@@ -63,7 +74,8 @@ def _message(error: dict[str, Any]) -> str:
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return "Deve ser um objeto JSON."
     if kind == "string_pattern_mismatch":
-        return "Formato inválido: veja o padrão documentado do campo."
+        loc = error.get("loc") or ("",)
+        return _PATTERN_MESSAGES.get(str(loc[-1]), "Não pode ficar em branco.")
     if kind == "json_invalid":
         return "O corpo da requisição não é um JSON válido."
     return "Valor inválido."

@@ -72,3 +72,11 @@ def test_it_catalogues_every_code_the_api_can_raise():
 def test_it_gives_every_code_a_status_and_a_meaning():
     for code, entry in CATALOGUE.items():
         assert 400 <= entry.status < 600 and entry.meaning, code
+
+
+def test_it_shows_every_code_in_the_integration_guide():
+    guide = (ROOT.parent / "docs" / "api.md").read_text()
+    rows = {line.split("|")[1].strip().strip("`") for line in guide.splitlines() if "| `" in line}
+    assert set(CATALOGUE) <= rows, sorted(set(CATALOGUE) - rows)
+    for code, entry in CATALOGUE.items():
+        assert f"| `{code}` | {entry.status} |" in guide, code

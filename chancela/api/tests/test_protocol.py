@@ -131,3 +131,40 @@ def test_it_accepts_a_date_time_with_offset_or_z(host: Host):
 def test_it_leaves_html_pages_outside_the_api_alone(client):
     response = client.get("/pagina-que-nao-existe/")
     assert response.status_code == 404 and "text/html" in response["Content-Type"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"title": "   "}, "title", "Não pode ficar em branco."),
+        ({"external_id": "  "}, "external_id", "Não pode ficar em branco"),
+        ({"unit": ""}, "unit", "Não pode ficar em branco."),
+        (
+            {"signers": [{"name": "Vera", "email": "v@example.com", "role": "witness"}]},
+            "signers[0].name",
+            "Informe nome e sobrenome, sem números.",
+        ),
+        (
+            {"signers": [{"name": "Vera Melo", "email": "v@", "role": "witness"}]},
+            "signers[0].email",
+            "E-mail inválido.",
+        ),
+        (
+            {
+                "signers": [
+                    {"name": "Vera Melo", "email": "v@example.com", "cpf": "123", "role": "witness"}
+                ]
+            },
+            "signers[0].cpf",
+            "CPF inválido: 11 dígitos, com ou sem pontuação.",
+        ),
+    ],
+    ids=["blank title", "blank external_id", "empty unit", "one-word name", "e-mail", "cpf"],
+)
+def test_it_refuses_what_the_schema_states_with_a_portuguese_message(
+    host: Host, change: dict[str, Any], field: str, message: str
+):
+    response = host.post({**body(host.unit.code, host.document_type.code), **change})
+    data = assert_error(response, 422, "invalid_input")
+    assert data["field"] == field and data["message"].startswith(message)
+    assert SignatureRequest.objects.count() == 0
