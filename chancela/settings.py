@@ -345,6 +345,15 @@ CHANCELA_TASK_STUCK_AFTER_SECONDS = env_int("CHANCELA_TASK_STUCK_AFTER_SECONDS",
 CHANCELA_READY_WORKER_MAX_AGE_SECONDS = env_int("CHANCELA_READY_WORKER_MAX_AGE_SECONDS", 180)
 CHANCELA_READY_SCHEDULER_MAX_AGE_SECONDS = env_int("CHANCELA_READY_SCHEDULER_MAX_AGE_SECONDS", 120)
 CHANCELA_READY_QUEUE_MAX_AGE_SECONDS = env_int("CHANCELA_READY_QUEUE_MAX_AGE_SECONDS", 600)
+# Periodic jobs run every `every_seconds × this` (chancela/core/periodic.py). Only tests and
+# drills change it.
+CHANCELA_PERIODIC_INTERVAL_SCALE = float(env_str("CHANCELA_PERIODIC_INTERVAL_SCALE", "1"))
+# Requests per 10 s per Clicksign account; 0 = Clicksign's published limit (sandbox 20,
+# production 50). Raise only when Clicksign confirmed a higher limit for the account's plan.
+CHANCELA_CLICKSIGN_RATE_LIMITS = {
+    "sandbox": env_int("CHANCELA_CLICKSIGN_RATE_LIMIT_SANDBOX", 0),
+    "production": env_int("CHANCELA_CLICKSIGN_RATE_LIMIT_PRODUCTION", 0),
+}
 # /metrics (Prometheus) answers only a scraper sending `Authorization: Bearer <this>`; unset: 404.
 CHANCELA_METRICS_TOKEN = env_str("CHANCELA_METRICS_TOKEN")
 # Behind a TLS proxy that redirects, the probes still answer on plain HTTP inside the network.

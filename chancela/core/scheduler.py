@@ -80,7 +80,8 @@ def periodic_job_claim(job: PeriodicJob, *, instance: str = "") -> bool:
     )
     return bool(
         PeriodicJobSlot.objects.filter(task_path=job.task_path, next_due_at__lte=now).update(
-            next_due_at=now + timedelta(seconds=job.every_seconds),
+            next_due_at=now
+            + timedelta(seconds=job.every_seconds * settings.CHANCELA_PERIODIC_INTERVAL_SCALE),
             last_run_at=now,
             last_run_by=instance or process_instance(),
         )

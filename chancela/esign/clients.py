@@ -16,6 +16,7 @@ from django.utils import timezone
 from chancela.clicksign.client import DEFAULT_TIMEOUTS, ClicksignClient
 from chancela.clicksign.legacy import LegacyClicksignClient
 from chancela.clicksign.port import API_LEGACY, ClicksignPort
+from chancela.clicksign.ratelimit import DatabaseRateLimiter, account_hash
 from chancela.core.http import Timeouts
 from chancela.esign.models import SignatureConfig
 
@@ -44,11 +45,20 @@ def client_for_config(
         last_stamp[:] = [now]
         SignatureConfig.objects.filter(pk=config.pk).update(last_successful_call_at=now)
 
+    limiter = None
+    limit = settings.CHANCELA_CLICKSIGN_RATE_LIMITS.get(config.environment)
+    if limit:  # a deployment-level override of Clicksign's published limit
+        limiter = DatabaseRateLimiter(
+            account=account_hash(base_url=config.service_url, token=config.token),
+            limit=limit,
+            max_flight=timeouts.total + 5.0,
+        )
     adapter = (
         LegacyClicksignClient if (api or config.clicksign_api) == API_LEGACY else ClicksignClient
     )
     return adapter(
         base_url=config.service_url,
+        limiter=limiter,
         token=config.token,
         environment=config.environment,
         transport=transport,
