@@ -102,19 +102,21 @@ def test_it_follows_the_guide_from_first_run_to_ready(tmp_path):
         pytest.skip("production runs on PostgreSQL; this runs on the PostgreSQL pass only")
     port = free_port()
     template = {k: v for k, v in env_template().items() if v is not None}
-    env = process_env(
+    test_env = process_env()
+    env = {
+        **test_env,
         **template,
-        CHANCELA_SECRET_KEY="guide-test-" + "k" * 50,
-        CHANCELA_DATABASE_URL=process_env()["CHANCELA_DATABASE_URL"],
-        CHANCELA_ENCRYPTION_KEYS=process_env()["CHANCELA_ENCRYPTION_KEYS"],
-        CHANCELA_DATA_DIR=str(tmp_path / "data"),
-        CHANCELA_MEDIA_ROOT=str(tmp_path / "data" / "files"),
-        CHANCELA_STATIC_ROOT=str(tmp_path / "data" / "static"),
-        CHANCELA_EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
-        CHANCELA_METRICS_TOKEN="guide-metrics-token",
-        DJANGO_SETTINGS_MODULE="chancela.settings",
-        DJANGO_SUPERUSER_PASSWORD="uma-senha-bem-forte-2027",
-    )
+        "CHANCELA_SECRET_KEY": "guide-test-" + "k" * 50,
+        "CHANCELA_DATABASE_URL": test_env["CHANCELA_DATABASE_URL"],
+        "CHANCELA_ENCRYPTION_KEYS": test_env["CHANCELA_ENCRYPTION_KEYS"],
+        "CHANCELA_DATA_DIR": str(tmp_path / "data"),
+        "CHANCELA_MEDIA_ROOT": str(tmp_path / "data" / "files"),
+        "CHANCELA_STATIC_ROOT": str(tmp_path / "data" / "static"),
+        "CHANCELA_EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "CHANCELA_METRICS_TOKEN": "guide-metrics-token",
+        "DJANGO_SETTINGS_MODULE": "chancela.settings",
+        "DJANGO_SUPERUSER_PASSWORD": "uma-senha-bem-forte-2027",
+    }
 
     def manage(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(  # noqa: S603 - fixed argv
