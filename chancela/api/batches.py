@@ -21,7 +21,7 @@ from ninja.responses import Status
 from chancela.api.lookups import document_type_or_404, unit_or_404
 from chancela.api.mapping import decode_document
 from chancela.api.paging import cursor_decode, keyset_page
-from chancela.api.schemas import NON_BLANK, DocumentIn, StrictSchema, UpdatedAfter
+from chancela.api.schemas import NON_BLANK, DocumentIn, NextCursor, StrictSchema, UpdatedAfter
 from chancela.batches.errors import BatchError
 from chancela.batches.models import Batch, BatchRow
 from chancela.batches.selectors import (
@@ -152,16 +152,12 @@ class BatchOut(BatchSummaryOut):
 
 class BatchPage(Schema):
     items: list[BatchSummaryOut]
-    next_cursor: str | None = Field(
-        None, description="Passe em ?cursor= para a próxima página; null na última."
-    )
+    next_cursor: NextCursor = None
 
 
 class BatchRowPage(Schema):
     items: list[BatchRowOut]
-    next_cursor: str | None = Field(
-        None, description="Passe em ?cursor= para a próxima página; null na última."
-    )
+    next_cursor: NextCursor = None
 
 
 def _summary_out(batch: Batch) -> dict[str, Any]:

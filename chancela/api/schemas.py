@@ -31,6 +31,10 @@ UpdatedAfter = Annotated[
     ),
 ]
 
+NextCursor = Annotated[
+    str | None, Field(description="Passe em ?cursor= para a próxima página; null na última.")
+]
+
 Role = Literal["student", "guardian", "financial_guardian", "institution", "witness"]
 Channel = Literal["email", "sms", "whatsapp"]
 
@@ -267,9 +271,7 @@ class SignatureRequestOut(Schema):
 
 class SignatureRequestPage(Schema):
     items: list[SignatureRequestOut]
-    next_cursor: str | None = Field(
-        None, description="Passe em ?cursor= para a próxima página; null na última."
-    )
+    next_cursor: NextCursor = None
 
 
 class FieldErrorOut(Schema):

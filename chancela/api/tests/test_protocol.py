@@ -74,11 +74,10 @@ def test_it_answers_404_in_the_error_shape_for_an_unknown_path(host: Host, path:
     assert "não encontrado" in data["message"]
 
 
-def test_it_answers_404_for_an_id_that_is_not_a_uuid(host: Host):
-    response = host.client.get(f"{URL}/123", **host.headers())
-    assert response.status_code in (404, 422)
-    assert response["Content-Type"].startswith("application/json")
-    assert response.json()["code"] in ("not_found", "invalid_input")
+def test_it_answers_422_for_an_id_that_is_not_a_uuid(host: Host):
+    data = assert_error(host.client.get(f"{URL}/123", **host.headers()), 422, "invalid_input")
+    assert data["field"] == "request_id"
+    assert data["message"] == "Identificador inválido (UUID esperado)."
 
 
 def test_it_answers_413_from_the_declared_length_before_reading(host: Host):
