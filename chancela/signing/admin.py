@@ -1,6 +1,13 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
-from chancela.signing.models import Document, RequestEvent, SignatureRequest, Signer
+from chancela.signing.models import (
+    Document,
+    PrivacyAuditEntry,
+    RequestEvent,
+    SignatureRequest,
+    Signer,
+)
 
 DOCUMENT_FIELDS = (
     "filename",
@@ -41,3 +48,26 @@ class SignatureRequestAdmin(admin.ModelAdmin):
     search_fields = ("title", "external_id", "public_id")
     readonly_fields = ("public_id", "clicksign_envelope_id", "status", "status_changed_at")
     inlines = (DocumentInline, SignerInline, EventInline)
+
+
+PRIVACY_FIELDS = ("at", "action", "actor", "cpf_masked", "cpf_sha256", "unit_codes", "counts")
+
+
+@admin.register(PrivacyAuditEntry)
+class PrivacyAuditEntryAdmin(admin.ModelAdmin):
+    """The privacy log (data-subject look-ups, anonymisations, retention runs): read-only."""
+
+    list_display = ("at", "action", "actor", "cpf_masked", "unit_codes")
+    list_filter = ("action",)
+    search_fields = ("cpf_sha256",)
+    fields = PRIVACY_FIELDS
+    readonly_fields = PRIVACY_FIELDS
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

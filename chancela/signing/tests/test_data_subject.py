@@ -162,3 +162,14 @@ def test_it_requires_the_permission_and_a_valid_cpf(client, world):
     invalid = client.post(URL, {"cpf": "123.456.789-00"})
     assert invalid.status_code == 400 and "CPF inválido" in _text(invalid)
     assert not PrivacyAuditEntry.objects.exists()
+
+
+def test_it_shows_the_privacy_log_read_only_in_the_admin(client, world):
+    user = make_user(units=[world["north"]], perms=[PERMISSION])
+    _report(client, user)
+    admin_user = make_user(superuser=True)
+    client.force_login(admin_user)
+    page = _text(client.get("/admin/signing/privacyauditentry/"))
+    assert "Relatório do titular consultado" in page and CPF not in page
+    entry = PrivacyAuditEntry.objects.get()
+    assert client.get(f"/admin/signing/privacyauditentry/{entry.pk}/delete/").status_code == 403
