@@ -343,19 +343,29 @@ def _store(
         occurred_at=payload.event.created,
         next_attempt_at=now + RECHECK_AFTER,
     )
+    connection = connections[router.db_for_write(InboundCallback)]
+    single_statement = connection.vendor == "postgresql"
+    # PostgreSQL: each statement below is atomic by itself (autocommit), the one that matters
+    # writing the callback and its job together; elsewhere one transaction holds them. Inside a
+    # caller's transaction a savepoint keeps a failure here from spoiling it.
+    atomic = not single_statement or connection.in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic() if atomic else contextlib.nullcontext():
             if stamp:
                 SignatureConfig.objects.filter(pk=config.pk).filter(
                     Q(last_callback_at__isnull=True) | Q(last_callback_at__lt=now - STAMP_EVERY)
                 ).update(last_callback_at=now)
-            callback_id = _insert_unless_duplicate(callback)
+            if single_statement:
+                callback_id = _insert_with_job(callback, connection)
+            else:
+                callback_id = _insert_unless_duplicate(callback)
+                if callback_id is not None:
+                    process_callback.enqueue(str(callback_id))
             if callback_id is None:
                 InboundCallback.objects.filter(
                     Q(body_sha256=body_sha256) | Q(event_key=payload_event_key[:300])
                 ).update(duplicates=F("duplicates") + 1, last_duplicate_at=now)
                 return ReceiveResult(200, "duplicate")
-            process_callback.enqueue(str(callback_id))
     except DatabaseError:
         logger.exception(
             "could not store a clicksign callback", extra={"config": str(config.public_id)}
@@ -376,3 +386,59 @@ def _insert_unless_duplicate(callback: InboundCallback) -> int | None:
     compiler = query.get_compiler(using=router.db_for_write(InboundCallback))
     rows = compiler.execute_sql(returning_fields=[opts.pk])
     return int(rows[0][0]) if rows and rows[0] else None
+
+
+def _insert_with_job(callback: InboundCallback, connection: Any) -> int | None:
+    """PostgreSQL: the callback and its processing job in ONE statement —
+    ``WITH cb AS (INSERT … ON CONFLICT DO NOTHING RETURNING id) INSERT INTO <jobs> … SELECT …
+    FROM cb`` — so both rows are written together or not at all, in one round trip (and, when
+    no transaction is open, one commit). The job row is the one ``process_callback.enqueue``
+    writes (django-tasks-db's model, its pre_save handler run, ``task_enqueued`` sent after),
+    with the callback's new id put in its arguments by the database. Returns the callback's id,
+    or None for a duplicate (then no job either)."""
+    from django.db.models.signals import pre_save
+    from django_tasks.signals import task_enqueued
+    from django_tasks_db.models import DBTaskResult
+
+    from chancela.callbacks.tasks import process_callback
+
+    backend = process_callback.get_backend()
+    job: DBTaskResult[Any, Any] = DBTaskResult(
+        args_kwargs={"args": [], "kwargs": {}},  # replaced in SQL by the new callback's id
+        priority=process_callback.priority,
+        task_path=process_callback.module_path,
+        queue_name=process_callback.queue_name,
+        run_after=process_callback.run_after,  # type: ignore[misc]  # as django-tasks-db does
+        backend_name=backend.alias,
+    )
+    pre_save.send(DBTaskResult, instance=job, raw=False, using=connection.alias, update_fields=None)
+    quote = connection.ops.quote_name
+    inbox_columns, inbox_values = _insert_row(callback, connection)
+    job_columns, job_values = _insert_row(job, connection)
+    marks = ["%s"] * len(job_columns)
+    at = job_columns.index(quote(_field(DBTaskResult, "args_kwargs").column))
+    marks[at] = "jsonb_build_object('args', jsonb_build_array(cb.id::text), 'kwargs', '{}'::jsonb)"
+    del job_values[at]
+    sql = (
+        f"WITH cb AS (INSERT INTO {quote(InboundCallback._meta.db_table)} "  # noqa: S608
+        f"({', '.join(inbox_columns)}) VALUES ({', '.join(['%s'] * len(inbox_columns))}) "
+        f"ON CONFLICT DO NOTHING RETURNING {quote(InboundCallback._meta.pk.column)}) "
+        f"INSERT INTO {quote(DBTaskResult._meta.db_table)} ({', '.join(job_columns)}) "
+        f"SELECT {', '.join(marks)} FROM cb RETURNING (SELECT * FROM cb)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, inbox_values + job_values)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    job.args_kwargs = {"args": [str(row[0])], "kwargs": {}}
+    task_enqueued.send(type(backend), task_result=job.task_result)
+    return int(row[0])
+
+
+def _insert_row(instance: models.Model, connection: Any) -> tuple[list[str], list[Any]]:
+    """Quoted columns and prepared values of ``instance`` as ``save()`` would insert them."""
+    opts = instance._meta
+    fields = [f for f in opts.concrete_fields if f is not opts.auto_field]
+    columns = [connection.ops.quote_name(f.column) for f in fields]
+    return columns, [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
