@@ -76,8 +76,14 @@ def test_it_follows_an_api_call_into_the_jobs_it_enqueues(client, settings, capl
 
     caplog.handler.addFilter(CorrelationIdFilter())
     with caplog.at_level(logging.INFO):
-        call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=0)
-    dispatch = [r for r in caplog.records if r.name.startswith("chancela.signing")]
+        call_command("db_worker", batch=True, reload=False, startup_delay=False, verbosity=1)
+    dispatch = [
+        r
+        for r in caplog.records
+        if r.name.startswith("chancela.signing")
+        or (r.name == "django_tasks" and "dispatch_signature_request" in r.getMessage())
+    ]
+    assert any(r.name == "django_tasks" and "RUNNING" in r.getMessage() for r in dispatch)
     assert dispatch, [r.getMessage() for r in caplog.records]
     assert {getattr(r, "correlation_id", None) for r in dispatch} == {"erp-call-000123"}
 
