@@ -233,8 +233,18 @@ if CHANCELA_STORAGE == "s3":
 elif CHANCELA_STORAGE != "local":
     raise ImproperlyConfigured("CHANCELA_STORAGE must be 'local' or 's3'.")
 
+# Form fields and JSON bodies (the API's base64 documents: 100 MiB of PDFs is ~134 MiB of JSON);
+# Django refuses a larger Content-Length before reading the body.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 150 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Files: always streamed to temporary files, limits applied as bytes arrive (chancela.core.uploads).
+FILE_UPLOAD_HANDLERS = ["chancela.core.uploads.LimitedTemporaryFileUploadHandler"]
+CHANCELA_UPLOAD_MAX_REQUEST_BYTES = env_int("CHANCELA_UPLOAD_MAX_REQUEST_BYTES", 520 * 1024 * 1024)
+CHANCELA_UPLOAD_MAX_FILE_BYTES = 10 * 1024 * 1024  # a PDF sent for signature
+CHANCELA_UPLOAD_FIELD_LIMITS = {
+    "zip_file": 512 * 1024 * 1024,  # the batch ZIP of PDFs
+    "csv_file": 5 * 1024 * 1024,  # the batch spreadsheet (CSV or .xlsx)
+    "arquivo": 30 * 1024 * 1024,  # a signed PDF to verify (/verificar/)
+}
 
 # --- E-mail (the seed's failure log goes to each configuration's notification address) -------
 EMAIL_BACKEND = env_str("CHANCELA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

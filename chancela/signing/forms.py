@@ -22,6 +22,7 @@ from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 
 from chancela.core.errors import DomainError
+from chancela.core.pdf import PdfError, pdf_check_size, pdf_filename_clean
 from chancela.esign.models import DocumentType
 from chancela.institutions.models import Person, Unit
 from chancela.institutions.selectors import people_visible_to, units_visible_to
@@ -350,13 +351,23 @@ class SendPage:
         uploaded = self.request.FILES.getlist("documents")
         if not uploaded:
             return
-        kept, errors = staged_documents_save(
-            user_id=self.user_id, files=[(f.name or "documento.pdf", f.read()) for f in uploaded]
-        )
+        # Sizes first, by what was sent: the upload handler kept only the first bytes of a file
+        # over the limit (chancela.core.uploads).
+        oversize: list[PdfError] = []
+        files: list[tuple[str, bytes]] = []
+        for f in uploaded:
+            name = f.name or "documento.pdf"
+            try:
+                pdf_check_size(f.size or 0, filename=pdf_filename_clean(name), field="documents")
+            except PdfError as error:
+                oversize.append(error)
+                continue
+            files.append((name, f.read()))
+        kept, errors = staged_documents_save(user_id=self.user_id, files=files)
         self.staged = kept
         data = self.data.copy()
         self._rebuild(data)
-        self.file_errors = [error.message for error in errors]
+        self.file_errors = [error.message for error in [*oversize, *errors]]
 
     # --- actions -----------------------------------------------------------------------
     def action(self) -> str:

@@ -351,3 +351,12 @@ def test_it_refuses_a_past_or_too_distant_deadline_at_the_preview(client, school
 def test_it_says_a_deadline_that_does_not_exist_does_not_exist(client, school):
     page = client.post(URL, base(school, deadline="2027-02-31", action="preview")).content.decode()
     assert "Essa data não existe" in page
+
+
+def test_it_names_an_oversized_pdf_by_the_size_sent(client, school):
+    # The upload handler keeps only the first 10 MiB + 1 byte; the message uses the size sent.
+    big = BytesIO(b"%PDF-" + b"0" * (12 * 1024 * 1024))
+    big.name = "grande.pdf"
+    page = client.post(URL, base(school, documents=big, action="preview")).content.decode()
+    assert "O arquivo “grande.pdf” tem 12 MB; o limite da Clicksign é 10 MB" in page
+    assert not SignatureRequest.objects.exists()
