@@ -117,7 +117,7 @@ def web_process(port: int, log_dir: Path, env: dict[str, str], workers: int = 2)
     argv = [
         sys.executable, "-m", "gunicorn", "chancela.wsgi:application",
         "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", "4",
-        "--access-logfile", "-", "--graceful-timeout", "5",
+        "--access-logfile", "-", "--graceful-timeout", "5", "--no-control-socket",
     ]  # fmt: skip
     return ManagedProcess("web", argv, env, log_dir / "web.log")
 
