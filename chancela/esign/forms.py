@@ -242,6 +242,20 @@ POLICY_FIELDS = (
 )
 
 
+def other_units_field(units: QuerySet[Unit], what: str) -> forms.ModelMultipleChoiceField:
+    """The confirmation a change needs when it also reaches units the person does not
+    administer: one box per unit, named."""
+    return forms.ModelMultipleChoiceField(
+        label="Unidades de outros administradores",
+        queryset=units,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=f"Este {what} também atende estas unidades, que você não administra: a "
+        "alteração vale para elas também. Marque cada uma para confirmar que combinou com os "
+        "responsáveis.",
+    )
+
+
 class DocumentTypeForm(forms.Form):
     code = forms.CharField(
         label="Código",
@@ -369,6 +383,7 @@ class DocumentTypeForm(forms.Form):
         units: QuerySet[Unit],
         configs: QuerySet[SignatureConfig],
         instance: DocumentType | None = None,
+        other_units: QuerySet[Unit] | None = None,
         **kwargs: Any,
     ) -> None:
         self.instance = instance
@@ -391,6 +406,8 @@ class DocumentTypeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["units"].queryset = units  # type: ignore[attr-defined]
         self.fields["config"].queryset = configs.filter(active=True)  # type: ignore[attr-defined]
+        if other_units is not None and other_units.exists():
+            self.fields["confirm_other_units"] = other_units_field(other_units, "tipo de documento")
         for field in self.fields.values():
             field.error_messages["required"] = "Este campo é obrigatório."
         self.fields["default_deadline_days"].error_messages.update(

@@ -166,6 +166,10 @@ class ConfigAuditEntry(models.Model):
         CONNECTION_TESTED = "connection_tested", _("Conexão testada")
         WEBHOOK_REGISTERED = "webhook_registered", _("Webhook registrado na Clicksign")
         DOCUMENT_TYPES_REPOINTED = "document_types_repointed", _("Tipos de documento apontados")
+        OTHER_UNITS_CONFIRMED = (
+            "other_units_confirmed",
+            _("Alteração confirmada para unidades de outros administradores"),
+        )
         PROMOTED = "promoted", _("Promovida para produção")
         PROMOTION_STARTED = "promotion_started", _("Promoção para produção iniciada")
         PROMOTION_STEP = "promotion_step", _("Etapa da promoção para produção")

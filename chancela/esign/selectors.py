@@ -95,6 +95,16 @@ def config_for_unit(*, unit: Unit, environment: str | None = None) -> QuerySet[S
     return qs
 
 
+def document_type_other_units(*, document_type: DocumentType, user: Any) -> QuerySet[Unit]:
+    """Units the document type serves that the user does not administer (not in his units)."""
+    return document_type.units.exclude(pk__in=units_visible_to(user=user)).order_by("name")
+
+
+def config_other_units(*, config: SignatureConfig, user: Any) -> QuerySet[Unit]:
+    """Units the configuration serves (sharing policy) that the user does not administer."""
+    return config_reach(config).exclude(pk__in=units_visible_to(user=user)).order_by("name")
+
+
 def document_types_visible_to(*, user: Any) -> QuerySet[DocumentType]:
     units = units_visible_to(user=user)
     return (

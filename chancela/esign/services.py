@@ -6,6 +6,7 @@ Every change to a configuration is audited (who, when, which fields; secrets as 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -274,9 +275,30 @@ def signature_config_update(
 
 
 def signature_config_set_active(
-    *, actor: Any, config: SignatureConfig, active: bool
+    *,
+    actor: Any,
+    config: SignatureConfig,
+    active: bool,
+    editable_units: list[Unit] | None = None,
+    confirmed_other_units: Collection[int] | None = None,
 ) -> SignatureConfig:
-    return signature_config_update(actor=actor, config=config, active=active)
+    """Activate or inactivate. Inactivating a configuration that also serves units outside
+    `editable_units` (the person's units) needs `confirmed_other_units` naming each of them."""
+    other_units: list[Unit] = []
+    if not active and editable_units is not None:
+        editable = {u.pk for u in editable_units}
+        other_units = [u for u in config_reach(config) if u.pk not in editable]
+        other_units_confirm(
+            other_units=other_units,
+            confirmed_ids=confirmed_other_units,
+            what=f"A configuração “{config.name}”",
+        )
+    with transaction.atomic():
+        config = signature_config_update(actor=actor, config=config, active=active)
+        _audit_other_units(
+            config=config, actor=actor, other_units=other_units, note="Configuração inativada."
+        )
+    return config
 
 
 def signature_config_audit(
@@ -366,15 +388,61 @@ def document_type_create(
     return document_type
 
 
+def other_units_confirm(
+    *, other_units: list[Unit], confirmed_ids: Collection[int] | None, what: str
+) -> None:
+    """Refuse a change that reaches units the person does not administer unless each of them
+    was confirmed (the confirmation names the units, so a stale one no longer matches)."""
+    if not other_units:
+        return
+    if confirmed_ids is not None and set(confirmed_ids) == {u.pk for u in other_units}:
+        return
+    names = ", ".join(sorted(u.name for u in other_units))
+    raise ConfigurationError(
+        "other_units_confirmation",
+        f"{what} também atende unidades que você não administra: {names}. A alteração vale "
+        "para elas também: combine com os responsáveis por essas unidades e marque cada uma "
+        "para confirmar.",
+        "confirm_other_units",
+    )
+
+
+def _audit_other_units(
+    *, config: SignatureConfig, actor: Any, other_units: list[Unit], note: str
+) -> None:
+    if other_units:
+        names = ", ".join(sorted(u.name for u in other_units))
+        _audit(
+            config=config,
+            actor=actor,
+            action=ConfigAuditEntry.Action.OTHER_UNITS_CONFIRMED,
+            note=f"{note} Unidades de outros administradores confirmadas: {names}"[:300],
+            changes={"Unidades confirmadas": [None, names]},
+        )
+
+
 def document_type_update(
     *,
     document_type: DocumentType,
     units: list[Unit] | None = None,
     editable_units: list[Unit] | None = None,
+    actor: Any = None,
+    confirmed_other_units: Collection[int] | None = None,
     **changes: Any,
 ) -> DocumentType:
     """Change a document type. With `editable_units` (the editor's unit filter), `units` only
-    decides membership among those; units the editor cannot see are kept as they were."""
+    decides membership among those; units the editor cannot see are kept as they were — and
+    the change needs `confirmed_other_units` naming each of them (recorded in the audit log of
+    the document type's configuration)."""
+    other_units: list[Unit] = []
+    if editable_units is not None:
+        editable = {u.pk for u in editable_units}
+        other_units = [u for u in document_type.units.all() if u.pk not in editable]
+        other_units_confirm(
+            other_units=other_units,
+            confirmed_ids=confirmed_other_units,
+            what=f"O tipo de documento “{document_type.name}”",
+        )
     if "code" in changes:
         code = changes["code"].strip().upper()
         if DocumentType.objects.filter(code=code).exclude(pk=document_type.pk).exists():
@@ -400,6 +468,12 @@ def document_type_update(
         document_type.save()
         if units is not None:
             document_type.units.set(units)
+        _audit_other_units(
+            config=document_type.config,
+            actor=actor,
+            other_units=other_units,
+            note=f"Tipo de documento “{document_type.name}” alterado.",
+        )
     return document_type
 
 

@@ -28,8 +28,10 @@ from chancela.esign.forms import (
 from chancela.esign.models import DocumentType, SignatureConfig
 from chancela.esign.selectors import (
     config_editable_by,
+    config_other_units,
     config_reach,
     configs_visible_to,
+    document_type_other_units,
     document_type_signers_visible_to,
     document_types_visible_to,
     promotion_draft_config_ids,
@@ -125,6 +127,7 @@ def config_detail(request: HttpRequest, public_id: str) -> HttpResponse:
             "config": config,
             "editable": config_editable_by(user=request.user, config=config),
             "reach": config_reach(config),
+            "other_units": config_other_units(config=config, user=request.user),
             "document_types": config.document_types.all(),
             "audit_entries": config.audit_entries.select_related("actor")[:50],
             "promotion": promotion_in_progress(source=config),
@@ -168,7 +171,15 @@ def config_set_active(request: HttpRequest, public_id: str) -> HttpResponse:
         return draft
     active = request.POST.get("active") == "1"
     try:
-        signature_config_set_active(actor=request.user, config=config, active=active)
+        signature_config_set_active(
+            actor=request.user,
+            config=config,
+            active=active,
+            editable_units=list(units_visible_to(user=request.user)),
+            confirmed_other_units=[
+                int(v) for v in request.POST.getlist("confirm_other_units") if v.isdigit()
+            ],
+        )
     except ConfigurationError as error:
         messages.error(request, error.message)
     else:
@@ -273,15 +284,19 @@ def document_type_edit(request: HttpRequest, public_id: str) -> HttpResponse:
         units=units_visible_to(user=request.user),
         configs=configs_visible_to(user=request.user),
         instance=document_type,
+        other_units=document_type_other_units(document_type=document_type, user=request.user),
     )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         units = list(data.pop("units"))
+        confirmed = [u.pk for u in data.pop("confirm_other_units", [])]
         try:
             document_type_update(
                 document_type=document_type,
                 units=units,
                 editable_units=list(units_visible_to(user=request.user)),
+                actor=request.user,
+                confirmed_other_units=confirmed,
                 **data,
             )
         except ConfigurationError as error:
@@ -308,7 +323,12 @@ def _document_type_edit_page(
             "nav": "document_types",
             "form": form
             or DocumentTypeForm(
-                units=units, configs=configs_visible_to(user=request.user), instance=document_type
+                units=units,
+                configs=configs_visible_to(user=request.user),
+                instance=document_type,
+                other_units=document_type_other_units(
+                    document_type=document_type, user=request.user
+                ),
             ),
             "document_type": document_type,
             "fixed_signers": document_type_signers_visible_to(

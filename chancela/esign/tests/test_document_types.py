@@ -122,24 +122,76 @@ def test_it_hides_document_types_of_other_units(client):
 
 def test_it_keeps_the_units_the_editor_cannot_see_when_saving_a_shared_type(client):
     group = make_unit_group()
-    a, b = make_unit(group), make_unit(group)
+    a, b = make_unit(group), make_unit(group, name="Colégio Norte")
     set_sharing(SharingType.UNIT_GROUP)
     config = make_config(a)
     shared = make_document_type(config, units=[a, b], name="Contrato da rede")
-    client.force_login(make_user(units=[a], perms=[MANAGE_CONFIG]))
-    response = client.post(
-        reverse("esign:document_type_edit", args=[shared.public_id]),
-        {
-            "code": shared.code,
-            "name": "Contrato da rede (novo nome)",
-            "units": [a.pk],
-            "config": config.pk,
-            "default_deadline_days": 30,
-            "remind_interval": 3,
-            "active": "on",
-        },
+    editor = make_user(units=[a], perms=[MANAGE_CONFIG])
+    client.force_login(editor)
+    url = reverse("esign:document_type_edit", args=[shared.public_id])
+    data = {
+        "code": shared.code,
+        "name": "Contrato da rede (novo nome)",
+        "units": [a.pk],
+        "config": config.pk,
+        "default_deadline_days": 30,
+        "remind_interval": 3,
+        "active": "on",
+    }
+    # The edit page names the units of other administrators and asks to confirm each.
+    page = client.get(url).content.decode()
+    assert "Unidades de outros administradores" in page and "Colégio Norte" in page
+    refused = client.post(url, data)
+    assert refused.status_code == 200
+    assert "também atende unidades que você não administra: Colégio Norte" in (
+        refused.content.decode()
     )
+    shared.refresh_from_db()
+    assert shared.name == "Contrato da rede"
+    assert not ConfigAuditEntry.objects.filter(
+        action=ConfigAuditEntry.Action.OTHER_UNITS_CONFIRMED
+    ).exists()
+
+    response = client.post(url, {**data, "confirm_other_units": [b.pk]})
     assert response.status_code == 302
     shared.refresh_from_db()
     assert shared.name == "Contrato da rede (novo nome)"
     assert set(shared.units.all()) == {a, b}
+    entry = ConfigAuditEntry.objects.get(action=ConfigAuditEntry.Action.OTHER_UNITS_CONFIRMED)
+    assert entry.config == config and entry.actor == editor
+    assert "Colégio Norte" in entry.note and "Contrato da rede (novo nome)" in entry.note
+
+
+def test_it_asks_no_confirmation_of_someone_who_administers_every_unit_of_the_type(client):
+    group = make_unit_group()
+    a, b = make_unit(group), make_unit(group)
+    set_sharing(SharingType.UNIT_GROUP)
+    config = make_config(a)
+    shared = make_document_type(config, units=[a, b])
+    client.force_login(make_user(units=[a, b], perms=[MANAGE_CONFIG]))
+    url = reverse("esign:document_type_edit", args=[shared.public_id])
+    assert "Unidades de outros administradores" not in client.get(url).content.decode()
+    data = {"code": shared.code, "name": "Novo", "units": [a.pk, b.pk], "config": config.pk,
+            "default_deadline_days": 30, "remind_interval": 3, "active": "on"}  # fmt: skip
+    assert client.post(url, data).status_code == 302
+
+
+def test_it_asks_to_confirm_inactivating_a_configuration_other_units_use(client):
+    group = make_unit_group()
+    a, b = make_unit(group), make_unit(group, name="Colégio Norte")
+    set_sharing(SharingType.UNIT_GROUP)
+    config = make_config(a)
+    editor = make_user(units=[a], perms=[MANAGE_CONFIG])
+    client.force_login(editor)
+    detail = client.get(reverse("esign:config_detail", args=[config.public_id])).content.decode()
+    assert 'name="confirm_other_units"' in detail and "Colégio Norte" in detail
+    url = reverse("esign:config_set_active", args=[config.public_id])
+    page = client.post(url, {"active": "0"}, follow=True).content.decode()
+    assert "também atende unidades que você não administra: Colégio Norte" in page
+    config.refresh_from_db()
+    assert config.active
+    client.post(url, {"active": "0", "confirm_other_units": [b.pk]})
+    config.refresh_from_db()
+    assert not config.active
+    entry = ConfigAuditEntry.objects.get(action=ConfigAuditEntry.Action.OTHER_UNITS_CONFIRMED)
+    assert entry.actor == editor and "Colégio Norte" in entry.note
