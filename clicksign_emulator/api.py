@@ -201,11 +201,20 @@ def _paginate(ctx: Ctx, items: list[Any], path: str) -> tuple[list[Any], dict, d
                     "detail": f"{name} deve ser um número inteiro maior que 0",
                 }
             )
+        elif name == "page[size]" and value > ctx.emu.max_page_size:
+            errors.append(
+                {
+                    "code": "bad_request",
+                    "status": 400,
+                    "source": {"parameter": name},
+                    "detail": f"{name} deve ser no máximo {ctx.emu.max_page_size}",
+                }
+            )
         numbers[name] = value
     if errors:
         raise bad_requests(errors)
     number = numbers["page[number]"]
-    size = min(numbers["page[size]"], C.MAX_PAGE_SIZE)
+    size = numbers["page[size]"]
     total = len(items)
     last = max((total + size - 1) // size, 1)
     keep = [

@@ -31,7 +31,9 @@ MAX_ENVELOPE_BYTES = 100 * 1024 * 1024
 DEFAULT_DEADLINE_DAYS = 30
 MAX_DEADLINE_DAYS = 90
 DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 100
+# Clicksign documents no maximum; independent clients cap at 50. Larger sizes are refused (400),
+# never silently trimmed, so a client asking for more finds out here.
+MAX_PAGE_SIZE = 50
 
 ENVELOPE_STATUSES = ("draft", "running", "closed", "canceled")
 DOCUMENT_STATUSES = ENVELOPE_STATUSES

@@ -115,6 +115,7 @@ def _settings(server: EmulatorServer) -> dict[str, Any]:
         "rate_limit_window_seconds": emu.rate_limit_window,
         "max_file_bytes": emu.max_file_bytes,
         "max_envelope_bytes": emu.max_envelope_bytes,
+        "max_page_size": emu.max_page_size,
     }
 
 
@@ -129,6 +130,7 @@ def settings_post(server: EmulatorServer, request: Request) -> Response:
         "rate_limit_window_seconds": float,
         "max_file_bytes": int,
         "max_envelope_bytes": int,
+        "max_page_size": int,
     }
     with emu.lock:
         for key, value in body.items():

@@ -129,6 +129,7 @@ class Emulator:
         self.rate_limit_window = rate_limit_window
         self.max_file_bytes = max_file_bytes
         self.max_envelope_bytes = max_envelope_bytes
+        self.max_page_size = C.MAX_PAGE_SIZE
         self.public_url = public_url.rstrip("/")
         # Fix generated keys/tokens once, so that ``reset`` brings back the very same accounts.
         self._startup_specs = [

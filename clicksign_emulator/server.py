@@ -249,6 +249,7 @@ class EmulatorServer:
                 emu.max_file_bytes,
                 emu.max_envelope_bytes,
             ) = self._startup_limits
+            emu.max_page_size = C.MAX_PAGE_SIZE
             emu.clock.reset()
             emu.reset(seed=seed)
             emu.take_outbox()

@@ -6,6 +6,11 @@ with no news for longer than ``CHANCELA_RECONCILE_SILENT_MINUTES``, oldest news 
 their documents' histories — spending at most ``CHANCELA_RECONCILE_RATE_SHARE`` of each
 account's rate limit per run interval — then applies them through the same processing as the
 webhooks (``document_events_apply``), so both paths end in the same state.
+
+It also repairs what contradicts Clicksign: a request ``failed`` although its envelope runs
+(or closed) at Clicksign — a dispatch that gave up after activation, before that was ruled out —
+is checked once after it failed and, if so, moves back to ``awaiting_signatures`` and follows
+Clicksign from there (``request_status_set(repair=True)``).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -26,7 +31,14 @@ from chancela.clicksign.port import ClicksignPort
 from chancela.clicksign.ratelimit import LIMITS, WINDOW_SECONDS
 from chancela.clicksign.types import DocumentEvent
 from chancela.esign.clients import client_for_config
-from chancela.signing.models import Document, RequestStatus, SignatureRequest
+from chancela.signing.models import (
+    Document,
+    DocumentStatus,
+    RequestEvent,
+    RequestStatus,
+    SignatureRequest,
+)
+from chancela.signing.transitions import request_status_set
 
 logger = logging.getLogger(__name__)
 
@@ -54,19 +66,111 @@ def call_budget(environment: str) -> int:
 def stale_requests(
     *, now: datetime | None = None, silent_minutes: int | None = None
 ) -> QuerySet[SignatureRequest]:
-    """Requests awaiting signatures with no news from Clicksign for too long, oldest first."""
+    """Requests awaiting signatures with no news from Clicksign for too long, and failed ones
+    with an envelope not read since they failed; oldest first."""
     now = now or timezone.now()
     minutes = (
         settings.CHANCELA_RECONCILE_SILENT_MINUTES if silent_minutes is None else silent_minutes
     )
+    silent = Q(
+        status=RequestStatus.AWAITING_SIGNATURES,
+        last_news__lte=now - timedelta(minutes=minutes),
+    )
+    failed_unread = Q(status=RequestStatus.FAILED) & (
+        Q(clicksign_seen_at__isnull=True) | Q(clicksign_seen_at__lt=F("status_changed_at"))
+    )
     return (
-        SignatureRequest.objects.filter(status=RequestStatus.AWAITING_SIGNATURES)
-        .exclude(clicksign_envelope_id="")
+        SignatureRequest.objects.exclude(clicksign_envelope_id="")
         .annotate(last_news=Coalesce(F("clicksign_seen_at"), F("status_changed_at")))
-        .filter(last_news__lte=now - timedelta(minutes=minutes))
+        .filter(silent | failed_unread)
         .select_related("config")
         .order_by("last_news", "id")
     )
+
+
+def request_reconcile(*, request_public_id: str) -> int:
+    """Read one request from Clicksign now, whatever its news; the events applied."""
+    request = (
+        SignatureRequest.objects.filter(public_id=request_public_id)
+        .exclude(clicksign_envelope_id="")
+        .select_related("config")
+        .first()
+    )
+    if request is None:
+        return 0
+    with client_for_config(request.config) as client:
+        applied, _calls = _request_read(client, request, max_calls=None)
+    return applied
+
+
+def _request_read(
+    client: ClicksignPort, request: SignatureRequest, *, max_calls: int | None
+) -> tuple[int, int]:
+    """Apply what Clicksign says of one request; (events applied, calls made)."""
+    documents = list(Document.objects.filter(request=request).exclude(clicksign_document_id=""))
+    calls = 1
+    remote = {
+        d.id: d
+        for d in client.documents_list(request.clicksign_envelope_id, page_size=EVENTS_PAGE_SIZE)
+    }
+    if request.status == RequestStatus.FAILED:
+        if not any(d.status in ("running", "closed") for d in remote.values()):
+            SignatureRequest.objects.filter(pk=request.pk).update(clicksign_seen_at=timezone.now())
+            return 0, calls
+        _failed_repair(request)
+    applied = 0
+    for document in documents:
+        remote_document = remote.get(document.clicksign_document_id)
+        if remote_document is None:
+            continue
+        events: list[DocumentEvent] = []
+        page = 1
+        while True:
+            calls += 1
+            found = client.document_events_list(
+                request.clicksign_envelope_id,
+                document.clicksign_document_id,
+                page=page,
+                page_size=EVENTS_PAGE_SIZE,
+            )
+            events += list(found)
+            if len(found) < EVENTS_PAGE_SIZE or (max_calls is not None and calls >= max_calls):
+                break
+            page += 1
+        events = [
+            DocumentEvent(
+                id=e.id,
+                name=e.name,
+                data=e.data,
+                created=e.created,
+                document_id=document.clicksign_document_id,
+            )
+            for e in events
+        ]
+        events.sort(key=lambda e: e.created or timezone.now())
+        applied += document_events_apply(
+            document=document, events=events, remote_status=remote_document.status
+        )
+    SignatureRequest.objects.filter(pk=request.pk).update(clicksign_seen_at=timezone.now())
+    return applied, calls
+
+
+def _failed_repair(request: SignatureRequest) -> None:
+    """``failed`` here, running (or closed) at Clicksign: back to awaiting signatures."""
+    request_status_set(
+        request_id=request.pk,
+        status=RequestStatus.AWAITING_SIGNATURES,
+        source=RequestEvent.Source.CHANCELA,
+        kind="status_repaired",
+        message="A Clicksign está com o envelope ativo: a falha no envio foi corrigida e a "
+        "solicitação volta a aguardar assinaturas.",
+        error="",
+        repair=True,
+    )
+    Document.objects.filter(request=request, status=DocumentStatus.PENDING).update(
+        status=DocumentStatus.RUNNING
+    )
+    request.status = RequestStatus.AWAITING_SIGNATURES
 
 
 def requests_reconcile(
@@ -80,58 +184,17 @@ def requests_reconcile(
             config = request.config
             account = config.clicksign_account_key or f"config:{config.pk}"
             budget = call_budget(config.environment)
-            documents = list(
-                Document.objects.filter(request=request).exclude(clicksign_document_id="")
-            )
+            documents = Document.objects.filter(request=request).exclude(clicksign_document_id="")
             # one call for the document list, then one per document history page
-            if spent[account] + 1 + len(documents) > budget:
+            if spent[account] + 1 + documents.count() > budget:
                 continue
             client = clients.get(config.pk)
             if client is None:
                 client = clients[config.pk] = client_for_config(config)
             try:
-                spent[account] += 1
-                remote = {
-                    d.id: d
-                    for d in client.documents_list(
-                        request.clicksign_envelope_id, page_size=EVENTS_PAGE_SIZE
-                    )
-                }
-                for document in documents:
-                    remote_document = remote.get(document.clicksign_document_id)
-                    if remote_document is None:
-                        continue
-                    events: list[DocumentEvent] = []
-                    page = 1
-                    while True:
-                        spent[account] += 1
-                        found = client.document_events_list(
-                            request.clicksign_envelope_id,
-                            document.clicksign_document_id,
-                            page=page,
-                            page_size=EVENTS_PAGE_SIZE,
-                        )
-                        events += list(found)
-                        if len(found) < EVENTS_PAGE_SIZE or spent[account] >= budget:
-                            break
-                        page += 1
-                    events = [
-                        DocumentEvent(
-                            id=e.id,
-                            name=e.name,
-                            data=e.data,
-                            created=e.created,
-                            document_id=document.clicksign_document_id,
-                        )
-                        for e in events
-                    ]
-                    events.sort(key=lambda e: e.created or timezone.now())
-                    result.applied += document_events_apply(
-                        document=document, events=events, remote_status=remote_document.status
-                    )
-                SignatureRequest.objects.filter(pk=request.pk).update(
-                    clicksign_seen_at=timezone.now()
-                )
+                applied, calls = _request_read(client, request, max_calls=budget - spent[account])
+                spent[account] += calls
+                result.applied += applied
                 result.checked += 1
             except ClicksignError as exc:
                 logger.warning(

@@ -48,3 +48,11 @@ def reconcile_requests() -> int:
     from chancela.callbacks.reconcile import requests_reconcile
 
     return requests_reconcile().checked
+
+
+@task()
+def reconcile_request(request_public_id: str) -> int:
+    """Read one request's state from Clicksign now (the dispatch gave up after activation)."""
+    from chancela.callbacks.reconcile import request_reconcile
+
+    return request_reconcile(request_public_id=request_public_id)

@@ -16,13 +16,26 @@ Crash safety, in four rules:
    by name (the name carries the request's public id), documents by metadata (request and
    document public ids), signers by e-mail and name, requirements by (document, signer, action,
    value), the envelope's status before activating — and adopts it. Nothing is created twice.
-   A first attempt looks up nothing: no call is wasted on the happy path.
+   A first attempt looks up nothing: no call is wasted on the happy path, nor after a call
+   Clicksign refused without acting on it (429, 503, no connection: ``dispatch_step_clean``),
+   which the next attempt simply repeats. Look-ups ask for at most ``LIST_PAGE_SIZE`` items
+   a page (Clicksign documents no maximum; 50 is what independent clients use), follow the
+   pages, and fall back to Clicksign's default page size if a page size is refused; a refused
+   look-up is retried, never a reason to fail the request.
 4. **Errors by type.** Retryable ones (timeouts, dropped connections, 5xx, 429) reschedule the
    job with exponential backoff and jitter (never sooner than Clicksign's reset) up to
    ``CHANCELA_DISPATCH_MAX_ATTEMPTS``; a wait for a local rate-limit slot is rescheduled without
    counting as an attempt. Permanent and credential errors fail at once. A failure records a
    Portuguese reason (``last_error`` + timeline) and e-mails the configuration's notification
-   address (the seed's error log).
+   address (the seed's error log) — but only before activation: once Clicksign runs the
+   envelope, nothing makes the request ``failed`` (see rule 5).
+5. **After activation Clicksign's state rules.** A notification refused or given up on (the
+   envelope was signed, closed or canceled meanwhile — or another worker's notification
+   already went out) is recorded on the timeline, ends the saga, and the request's status is
+   read from Clicksign at once (the ``reconcile_request`` job).
+6. **A cancel stops the saga and cleans up.** A request canceled while its dispatch runs loses
+   its lease; the saga then deletes the draft envelope it created (one the cancel could not
+   see yet), so nothing is left at Clicksign.
 
 The notification (the last step) is *at least once*: Clicksign has no way to ask whether a
 notification went out, so after a crash or a lost answer at that point the signers may get the
@@ -43,9 +56,11 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from chancela.clicksign.client import DEFAULT_PAGE_SIZE
 from chancela.clicksign.errors import (
     ClicksignCredentialError,
     ClicksignError,
+    ClicksignNotFoundError,
     ClicksignPermanentError,
     ClicksignRetryableError,
 )
@@ -116,7 +131,7 @@ KILL_POINTS = tuple(
 ACTIVE = Q(status__in=[RequestStatus.QUEUED, RequestStatus.SENDING]) | Q(
     status=RequestStatus.AWAITING_SIGNATURES, dispatch_step__in=[STEP_ACTIVATE, STEP_NOTIFY]
 )
-LIST_PAGE_SIZE = 100
+LIST_PAGE_SIZE = 50
 METADATA_REQUEST = "chancela_request"
 METADATA_DOCUMENT = "chancela_document"
 
@@ -133,6 +148,8 @@ class _Run:
     # The step an earlier attempt reached, and may have left half done ("" on a first run).
     resumed_step: str
     step: str = ""
+    # The envelope this attempt created, recorded or not (deleted if the request is canceled).
+    created_envelope_id: str = ""
     _client: ClicksignPort | None = None
 
     @property
@@ -168,12 +185,14 @@ def signature_request_dispatch(*, request_id: str) -> str:
         return "busy" if SignatureRequest.objects.filter(ACTIVE, pk=pk).exists() else "idle"
     request = SignatureRequest.objects.select_related("config", "unit").get(pk=pk)
     # Checkpoints, not the attempt count, say whether an earlier attempt got anywhere (a
-    # request reopened by staff may have its count reset).
-    run = _Run(request=request, owner=owner, resumed_step=request.dispatch_step)
+    # request reopened by staff may have its count reset) — unless it stopped cleanly.
+    resumed_step = "" if request.dispatch_step_clean else request.dispatch_step
+    run = _Run(request=request, owner=owner, resumed_step=resumed_step)
     try:
         return _run(run)
     except LeaseLost:
         logger.warning("dispatch lease lost; stopping", extra={"request": request_id})
+        _draft_discard_if_canceled(run)
         return "lost"
     except ClicksignRetryableError as exc:
         return _retry_or_fail(run, exc)
@@ -259,7 +278,9 @@ def _guard(run: _Run) -> None:
 def _step_begin(run: _Run, step: str) -> None:
     run.step = step
     until = timezone.now() + timedelta(seconds=_lease_seconds())
-    if not _ours(run).update(dispatch_step=step, dispatch_lease_until=until):
+    if not _ours(run).update(
+        dispatch_step=step, dispatch_lease_until=until, dispatch_step_clean=False
+    ):
         raise LeaseLost
     run.request.dispatch_step = step
 
@@ -292,21 +313,20 @@ def _step_envelope(run: _Run, look: bool) -> None:
         deadline_at=request.deadline_at,
         default_message=request.message or None,
     )
+    run.created_envelope_id = envelope.id
     kill_point("envelope:after_call")
     _envelope_record(run, envelope.id, adopted=False)
 
 
 def _envelope_find(client: ClicksignPort, request: SignatureRequest, name: str) -> str:
     marker = str(request.public_id)
-    page = 1
-    while True:
-        listed = client.envelopes_list(name=name, page=page, page_size=LIST_PAGE_SIZE)
-        for envelope in listed:
-            if marker in envelope.name and envelope.status != EnvelopeStatus.CANCELED:
-                return envelope.id
-        if not listed.has_next:
-            return ""
-        page += 1
+    listed = _all_pages(
+        lambda page, size: client.envelopes_list(name=name, page=page, page_size=size)
+    )
+    for envelope in listed:
+        if marker in envelope.name and envelope.status != EnvelopeStatus.CANCELED:
+            return envelope.id
+    return ""
 
 
 def _envelope_record(run: _Run, envelope_id: str, *, adopted: bool) -> None:
@@ -344,7 +364,9 @@ def _step_documents(run: _Run, look: bool) -> None:
     envelope_id = request.clicksign_envelope_id
     if look:
         remote: dict[str, str] = {}
-        for item in _all_pages(lambda page: run.client.documents_list(envelope_id, page=page)):
+        for item in _all_pages(
+            lambda page, size: run.client.documents_list(envelope_id, page=page, page_size=size)
+        ):
             metadata = item.metadata or {}
             if metadata.get(METADATA_REQUEST) == str(request.public_id):
                 remote.setdefault(str(metadata.get(METADATA_DOCUMENT)), item.id)
@@ -388,7 +410,9 @@ def _step_signers(run: _Run, look: bool) -> None:
             )
         )
         remote: dict[tuple[str, str], str] = {}
-        for item in _all_pages(lambda page: run.client.signers_list(envelope_id, page=page)):
+        for item in _all_pages(
+            lambda page, size: run.client.signers_list(envelope_id, page=page, page_size=size)
+        ):
             if item.id not in known:
                 remote.setdefault(_signer_key(item.name, item.email), item.id)
         for signer in list(missing):
@@ -494,7 +518,9 @@ def _requirements_adopt(run: _Run, keyed: dict[tuple, SignerRequirement]) -> Non
     document_ids = _document_ids(run.request)
     found: dict[int, str] = {}
     for item in _all_pages(
-        lambda page: run.client.requirements_list(envelope_id, page=page, document_ids=document_ids)
+        lambda page, size: run.client.requirements_list(
+            envelope_id, page=page, page_size=size, document_ids=document_ids
+        )
     ):
         value = item.role if item.action == RequirementAction.QUALIFICATION else item.auth
         key = _requirement_key(
@@ -518,7 +544,7 @@ def _requirements_record(run: _Run, ids: dict[int, str]) -> None:
 def _step_activate(run: _Run, look: bool) -> None:
     request = run.request
     if look:
-        envelope = run.client.envelope_get(request.clicksign_envelope_id)
+        envelope = _looked_up(lambda: run.client.envelope_get(request.clicksign_envelope_id))
         if envelope.status != EnvelopeStatus.DRAFT:
             _activated(run)
             return
@@ -540,8 +566,8 @@ def _strays_remove(run: _Run) -> None:
     envelope_id = request.clicksign_envelope_id
     marker = str(request.public_id)
     envelopes = _all_pages(
-        lambda page: run.client.envelopes_list(
-            name=envelope_name(request), page=page, page_size=LIST_PAGE_SIZE
+        lambda page, size: run.client.envelopes_list(
+            name=envelope_name(request), page=page, page_size=size
         )
     )
     for envelope in envelopes:
@@ -550,12 +576,16 @@ def _strays_remove(run: _Run) -> None:
             _guard(run)
             run.client.envelope_delete(envelope.id)
     ours = set(request.documents.values_list("clicksign_document_id", flat=True))
-    for document in _all_pages(lambda page: run.client.documents_list(envelope_id, page=page)):
+    for document in _all_pages(
+        lambda page, size: run.client.documents_list(envelope_id, page=page, page_size=size)
+    ):
         if document.id not in ours:
             _guard(run)
             run.client.document_delete(envelope_id, document.id)
     ours = set(request.signers.values_list("clicksign_signer_id", flat=True))
-    for signer in _all_pages(lambda page: run.client.signers_list(envelope_id, page=page)):
+    for signer in _all_pages(
+        lambda page, size: run.client.signers_list(envelope_id, page=page, page_size=size)
+    ):
         if signer.id not in ours:
             _guard(run)
             run.client.signer_delete(envelope_id, signer.id)
@@ -642,14 +672,47 @@ def _document_ids(request: SignatureRequest) -> list[str]:
 
 
 def _all_pages(fetch: Any) -> list[Any]:
+    """Every item of a look-up, page after page (``fetch(page, size)``). A page size Clicksign
+    refuses (400) is asked again at its default size; a look-up refused anyway is retried later
+    (it changed nothing), never a reason to fail the request."""
     items: list[Any] = []
-    page = 1
+    page, size = 1, LIST_PAGE_SIZE
     while True:
-        listed = fetch(page)
+        try:
+            listed = fetch(page, size)
+        except ClicksignPermanentError as exc:
+            if exc.status != 400:
+                raise
+            if size == DEFAULT_PAGE_SIZE:
+                raise _lookup_refused(exc) from exc
+            items, page, size = [], 1, DEFAULT_PAGE_SIZE
+            continue
         items.extend(listed.items)
         if not listed.has_next or not listed.items:
             return items
         page += 1
+
+
+def _looked_up(call: Any) -> Any:
+    """Run a read-only look-up; a 400 to it becomes a retryable error (the request is fine; our
+    question was not)."""
+    try:
+        return call()
+    except ClicksignPermanentError as exc:
+        if exc.status != 400:
+            raise
+        raise _lookup_refused(exc) from exc
+
+
+def _lookup_refused(exc: ClicksignPermanentError) -> ClicksignRetryableError:
+    return ClicksignRetryableError(
+        f"A Clicksign recusou uma consulta: {exc.detail}",
+        status=exc.status,
+        method=exc.method,
+        path=exc.path,
+        errors=exc.errors,
+        outcome_unknown=True,
+    )
 
 
 # ---------------------------------------------------------------------------------- outcomes
@@ -681,6 +744,9 @@ def _retry_or_fail(run: _Run, exc: Exception) -> str:
     # window), or Clicksign's 429 (slow down, nothing was done): reschedule for the reset
     # without spending an attempt.
     local_wait = isinstance(exc, ClicksignRetryableError) and exc.is_rate_limit
+    # Refused without effect (429, 503, no connection), and nothing earlier in doubt: the next
+    # attempt repeats the same call without looking up first.
+    clean = isinstance(exc, ClicksignRetryableError) and not exc.outcome_unknown and not run.resumed
     if not local_wait and attempts >= settings.CHANCELA_DISPATCH_MAX_ATTEMPTS:
         who = (
             "a Clicksign continuou indisponível"
@@ -706,6 +772,7 @@ def _retry_or_fail(run: _Run, exc: Exception) -> str:
             "dispatch_lease_until": None,
             "dispatch_lease_owner": "",
             "dispatch_next_attempt_at": when,
+            "dispatch_step_clean": clean,
         }
         if local_wait:
             changes["dispatch_attempts"] = F("dispatch_attempts") - 1
@@ -762,6 +829,10 @@ def _human_delay(seconds: float) -> str:
 def _fail(run: _Run, reason: str, exc: Exception) -> str:
     request = run.request
     label = STEP_LABELS.get(run.step, run.step)
+    if SignatureRequest.objects.filter(
+        pk=request.pk, status=RequestStatus.AWAITING_SIGNATURES
+    ).exists():
+        return _give_up_after_activation(run, f"{label}: {reason}", exc)
     text = f"Falha no envio ({label}): {reason}"
     attempts = (
         SignatureRequest.objects.filter(pk=request.pk)
@@ -800,6 +871,81 @@ def _fail(run: _Run, reason: str, exc: Exception) -> str:
         request.refresh_from_db()
         _failure_email(request, step=label, reason=reason, attempts=attempts)
     return "failed"
+
+
+def _give_up_after_activation(run: _Run, reason: str, exc: Exception) -> str:
+    """The envelope runs at Clicksign (signers may even have signed it already): a refused or
+    failing step after activation (the notification) is recorded and ends the saga; the
+    request's status follows Clicksign's, read at once, never ``failed``."""
+    from chancela.callbacks.tasks import reconcile_request
+
+    request = run.request
+    now = timezone.now()
+    with transaction.atomic():
+        if not _ours(run).update(
+            dispatch_step=STEP_DONE,
+            dispatch_lease_until=None,
+            dispatch_lease_owner="",
+            dispatch_next_attempt_at=None,
+            updated_at=now,
+        ):
+            return "lost"
+        request_event_add(
+            request=request,
+            source=RequestEvent.Source.CHANCELA,
+            kind="notify_given_up",
+            message=(
+                f"Envelope já ativo na Clicksign; etapa não concluída ({reason}). A solicitação "
+                "segue o estado do envelope na Clicksign."
+            ),
+            data={
+                "step": run.step,
+                "status": getattr(exc, "status", None),
+                "error": type(exc).__name__,
+            },
+        )
+        reconcile_request.enqueue(request_public_id=str(request.public_id))
+    logger.warning(
+        "dispatch step after activation given up; following clicksign",
+        extra={"request": str(request.public_id), "step": run.step, "error": type(exc).__name__},
+    )
+    return "done"
+
+
+def _draft_discard_if_canceled(run: _Run) -> None:
+    """A request canceled while its dispatch ran: delete the draft envelope this attempt (or an
+    earlier one) created, which the cancel may not have seen yet. A running envelope is the
+    cancel's business (it cancels its documents)."""
+    row = (
+        SignatureRequest.objects.filter(pk=run.request.pk)
+        .values("status", "clicksign_envelope_id")
+        .first()
+    )
+    if row is None or row["status"] != RequestStatus.CANCELED:
+        return
+    envelope_id = row["clicksign_envelope_id"] or run.created_envelope_id
+    if not envelope_id:
+        return
+    try:
+        if run.client.envelope_get(envelope_id).status != EnvelopeStatus.DRAFT:
+            return
+        run.client.envelope_delete(envelope_id)
+    except ClicksignNotFoundError:
+        return  # the cancel deleted it first
+    except ClicksignError as exc:
+        logger.warning(
+            "could not delete the draft envelope of a canceled request",
+            extra={"request": str(run.request.public_id), "error": type(exc).__name__},
+        )
+        return
+    request_event_add(
+        request=run.request,
+        source=RequestEvent.Source.CHANCELA,
+        kind="draft_envelope_deleted",
+        message="Envio interrompido pelo cancelamento; o rascunho do envelope foi excluído na "
+        "Clicksign.",
+        data={"envelope_id": envelope_id},
+    )
 
 
 def _failure_email(request: SignatureRequest, *, step: str, reason: str, attempts: int) -> None:

@@ -117,6 +117,10 @@ class SignatureRequest(models.Model):
     dispatch_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
     dispatch_lease_owner = models.CharField(max_length=32, blank=True, editable=False)
     dispatch_next_attempt_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # True when the last attempt stopped at a call Clicksign refused without acting on it (a
+    # 429, a 503, no connection) and nothing before it was in doubt: the next attempt repeats
+    # that call as is, without looking up first.
+    dispatch_step_clean = models.BooleanField(default=False, editable=False)
     dispatched_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -65,12 +65,15 @@ def request_status_set(
     error: str | None = None,
     actor: Any = None,
     reopen: bool = False,
+    repair: bool = False,
 ) -> bool:
     """Move a request to ``status`` if the lifecycle allows it; True when it moved.
 
     The move is a conditional UPDATE (``WHERE status IN allowed``), so two workers racing on
     the same request cannot both apply it and a late or duplicate event changes nothing.
     ``reopen`` is the single way back: staff retrying a ``failed`` request puts it in ``queued``.
+    ``repair`` is the other, for reconciliation only: a ``failed`` request whose envelope runs at
+    Clicksign goes back to ``awaiting_signatures`` (Clicksign's state wins over ours).
     ``error`` replaces ``last_error`` (pass "" to clear it; None leaves it alone).
     """
     from chancela.notifications.services import (
@@ -82,6 +85,10 @@ def request_status_set(
     if reopen:
         if status != RequestStatus.QUEUED:
             raise ValueError("only a move back to 'queued' may reopen a request")
+        allowed = [str(RequestStatus.FAILED)]
+    elif repair:
+        if status != RequestStatus.AWAITING_SIGNATURES:
+            raise ValueError("a repair only moves a failed request back to awaiting signatures")
         allowed = [str(RequestStatus.FAILED)]
     else:
         allowed = _statuses_before(status)

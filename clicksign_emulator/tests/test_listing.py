@@ -89,6 +89,16 @@ def test_it_paginates_with_record_count_and_links(emu, api):
     assert bad.status_code == 400
 
 
+def test_it_refuses_a_page_size_over_its_limit_instead_of_trimming_it(emu, api):
+    three_envelopes(emu, api)
+    assert api.get("/envelopes", params={"page[size]": 50}).status_code == 200
+    refused = api.get("/envelopes", params={"page[size]": 51})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["source"] == {"parameter": "page[size]"}
+    emu.control.settings(max_page_size=100)
+    assert api.get("/envelopes", params={"page[size]": 100}).status_code == 200
+
+
 def test_it_lists_nested_resources(api):
     scenario = build_envelope(api, documents=2)
     base = f"/envelopes/{scenario.envelope_id}"

@@ -109,3 +109,35 @@ def test_it_applies_nothing_twice_after_the_webhooks(cb, client):
     result = requests_reconcile(silent_minutes=0)
     assert result.checked == 1 and result.applied == 0
     assert request.events.count() == lines
+
+
+def test_it_repairs_a_failed_request_whose_envelope_runs_at_clicksign(cb):
+    control = cb.emulator.control
+    control.webhook_settings(enabled=False)
+    signed = cb.send()
+    draft_failed = cb.send()
+    # Failed here, although Clicksign runs the envelope (and its signer signs it) — a dispatch
+    # that gave up after activation, before that was ruled out.
+    for request in (signed, draft_failed):
+        SignatureRequest.objects.filter(pk=request.pk).update(
+            status=RequestStatus.FAILED, status_changed_at=timezone.now(), clicksign_seen_at=None
+        )
+    control.sign(signed.signers.get().clicksign_signer_id)
+    cb.client.document_cancel(
+        draft_failed.clicksign_envelope_id, draft_failed.documents.get().clicksign_document_id
+    )
+
+    assert set(stale_requests(silent_minutes=30).values_list("pk", flat=True)) == {
+        signed.pk,
+        draft_failed.pk,
+    }
+    requests_reconcile(silent_minutes=30)
+    run_jobs()
+
+    signed.refresh_from_db()
+    assert signed.status == RequestStatus.SIGNED
+    assert signed.events.filter(kind="status_repaired").exists()
+    draft_failed.refresh_from_db()
+    assert draft_failed.status == RequestStatus.FAILED  # nothing running there: left alone
+    # Each failed request is read once after it failed, not at every run.
+    assert not stale_requests(silent_minutes=30).filter(pk=draft_failed.pk).exists()

@@ -369,8 +369,10 @@ def test_it_deletes_what_late_writes_left_in_the_draft_before_activating(
     clicksign_emulator, emulated_config, clicksign_client
 ):
     request = make_dispatchable_request(emulated_config, signers=1)
+    # A 500: the activation may or may not have happened (a 503 would say it did not, and the
+    # next attempt would trust the draft as it is).
     clicksign_emulator.control.add_fault(
-        kind="status", status=503, method="PATCH", path=STEP_CALLS["activate"][1], body={}
+        kind="status", status=500, method="PATCH", path=STEP_CALLS["activate"][1], body={}
     )
     assert signature_request_dispatch(request_id=str(request.public_id)) == "retry"
     request.refresh_from_db()
@@ -496,9 +498,182 @@ def test_it_stops_before_its_next_call_when_the_request_was_canceled_meanwhile(
     monkeypatch.setitem(dispatch.STEP_RUNNERS, "documents", cancel_then_continue)
 
     assert signature_request_dispatch(request_id=str(request.public_id)) == "lost"
-    assert [m for m, _ in api_calls(clicksign_emulator)] == ["POST"]  # the envelope only
+    # The envelope, then no document: the draft it left is looked at and deleted.
+    assert [m for m, _ in api_calls(clicksign_emulator)] == ["POST", "GET", "DELETE"]
+    assert envelopes_of(clicksign_emulator, request) == []
     request.refresh_from_db()
     assert request.status == RequestStatus.CANCELED
+    assert request.events.filter(kind="draft_envelope_deleted").exists()
+
+
+def test_it_deletes_the_draft_it_was_creating_when_the_request_was_canceled(
+    clicksign_emulator, emulated_config, monkeypatch
+):
+    from chancela.signing import dispatch
+
+    request = make_dispatchable_request(emulated_config, signers=1)
+
+    def cancel_while_the_envelope_is_created(point):
+        # Staff cancel while Clicksign creates the envelope: the cancel sees no envelope yet.
+        if point == "envelope:after_call":
+            SignatureRequest.objects.filter(pk=request.pk).update(status=RequestStatus.CANCELED)
+
+    monkeypatch.setattr(dispatch, "kill_point", cancel_while_the_envelope_is_created)
+
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "lost"
+
+    request.refresh_from_db()
+    assert request.clicksign_envelope_id == ""  # never recorded ...
+    assert envelopes_of(clicksign_emulator, request) == []  # ... and not left behind
+    assert [m for m, _ in api_calls(clicksign_emulator)] == ["POST", "GET", "DELETE"]
+
+
+def test_it_repeats_a_call_refused_with_429_after_the_reset_without_looking_up(
+    clicksign_emulator, emulated_config
+):
+    request = make_dispatchable_request(emulated_config, signers=2)
+    clicksign_emulator.control.add_fault(
+        kind="rate_limit", method="POST", path=STEP_CALLS["signer"][1], count=1
+    )
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "retry"
+    request.refresh_from_db()
+    assert request.dispatch_step_clean
+    first = len(api_calls(clicksign_emulator))
+    a_minute_passes(clicksign_emulator)
+
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "done"
+
+    # The refused signer, the other signer, the bulk, activation, notification: no GET at all.
+    assert [m for m, _ in api_calls(clicksign_emulator)[first:]] == [
+        "POST", "POST", "POST", "PATCH", "POST",
+    ]  # fmt: skip
+    assert_exactly_one_envelope(clicksign_emulator, request)
+
+
+def test_it_looks_up_again_after_a_429_that_followed_a_call_in_doubt(
+    clicksign_emulator, emulated_config
+):
+    request = make_dispatchable_request(emulated_config, signers=1)
+    clicksign_emulator.control.add_fault(
+        kind="commit_then_drop", method="POST", path=STEP_CALLS["document"][1]
+    )
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "retry"
+    clicksign_emulator.control.add_fault(
+        kind="rate_limit", method="POST", path=STEP_CALLS["signer"][1], count=1
+    )
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "retry"
+    request.refresh_from_db()
+    assert not request.dispatch_step_clean  # this attempt itself began in doubt
+
+    drain(request, clicksign_emulator)
+
+    assert_exactly_one_envelope(clicksign_emulator, request)
+
+
+def test_it_looks_up_with_pages_of_at_most_50_and_follows_them(clicksign_emulator, emulated_config):
+    request = make_dispatchable_request(emulated_config, signers=1)
+    clicksign_emulator.control.add_fault(
+        kind="commit_then_drop", method="POST", path=STEP_CALLS["envelope"][1]
+    )
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "retry"
+
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "done"
+
+    looks = clicksign_emulator.control.requests(method="GET", path=r"/envelopes$")
+    assert looks and all(look["status"] == 200 for look in looks)
+    assert all("page%5Bsize%5D=50" in look["query"] for look in looks), looks
+    assert_exactly_one_envelope(clicksign_emulator, request)
+
+
+def test_it_asks_again_at_the_default_page_size_when_50_is_refused(
+    clicksign_emulator, emulated_config
+):
+    clicksign_emulator.control.settings(max_page_size=20)
+    request = make_dispatchable_request(emulated_config, signers=1)
+    clicksign_emulator.control.add_fault(
+        kind="commit_then_drop", method="POST", path=STEP_CALLS["document"][1]
+    )
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "retry"
+
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "done"
+
+    statuses = [r["status"] for r in clicksign_emulator.control.requests(method="GET")]
+    assert statuses[:2] == [400, 200]
+    assert_exactly_one_envelope(clicksign_emulator, request)
+
+
+def test_it_retries_a_look_up_refused_with_400_instead_of_failing(
+    clicksign_emulator, emulated_config
+):
+    request = make_dispatchable_request(emulated_config, signers=1)
+    clicksign_emulator.control.add_fault(
+        kind="commit_then_drop", method="POST", path=STEP_CALLS["signer"][1]
+    )
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "retry"
+    clicksign_emulator.control.add_fault(
+        kind="status", status=400, method="GET", path=r"/signers$", count=2,
+        body={"errors": [{"status": "400", "detail": "consulta inválida"}]},
+    )  # fmt: skip
+
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "retry"
+
+    request.refresh_from_db()
+    assert request.status == RequestStatus.SENDING
+    assert "consulta" in request.last_error
+    drain(request, clicksign_emulator)
+    assert_exactly_one_envelope(clicksign_emulator, request)
+
+
+def test_it_follows_clicksign_when_the_notification_is_refused_after_activation(
+    clicksign_emulator, emulated_config, monkeypatch
+):
+    """The race of the end-to-end test, made deterministic: the only signer signs between
+    activation and notification, so Clicksign closes the envelope and refuses the notify."""
+    from chancela.callbacks.tests.conftest import run_jobs
+    from chancela.signing import dispatch
+
+    request = make_dispatchable_request(emulated_config, signers=1, auths=False)
+    original = dispatch._step_notify
+
+    def sign_then_notify(run, look):
+        for signer in run.request.signers.all():
+            clicksign_emulator.control.sign(signer.clicksign_signer_id)
+        original(run, look)
+
+    monkeypatch.setitem(dispatch.STEP_RUNNERS, "notify", sign_then_notify)
+
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "done"
+
+    request.refresh_from_db()
+    assert request.status == RequestStatus.AWAITING_SIGNATURES  # never failed
+    assert request.dispatch_step == STEP_DONE
+    assert request.events.filter(kind="notify_given_up").exists()
+    assert not mail.outbox
+    job = DBTaskResult.objects.get(task_path="chancela.callbacks.tasks.reconcile_request")
+    assert job.args_kwargs["kwargs"] == {"request_public_id": str(request.public_id)}
+    # The job reads Clicksign: the envelope closed, so the signed file is archived and the
+    # request is signed (webhooks lost or not).
+    run_jobs()
+    request.refresh_from_db()
+    assert request.status == RequestStatus.SIGNED
+    assert request.documents.get().signed_sha256
+
+
+def test_it_never_fails_an_activated_request_when_notifying_keeps_failing(
+    clicksign_emulator, emulated_config, settings
+):
+    settings.CHANCELA_DISPATCH_MAX_ATTEMPTS = 2
+    request = make_dispatchable_request(emulated_config, signers=1, auths=False)
+    clicksign_emulator.control.add_fault(
+        kind="status", status=502, method="POST", path=STEP_CALLS["notify"][1], count=None
+    )
+
+    outcomes = drain(request, clicksign_emulator)
+
+    assert outcomes[-1] == "done"
+    request.refresh_from_db()
+    assert request.status == RequestStatus.AWAITING_SIGNATURES
+    assert request.events.filter(kind="notify_given_up").exists()
 
 
 def test_it_looks_up_after_a_reopen_even_with_its_attempts_reset(
