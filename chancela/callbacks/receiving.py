@@ -1,7 +1,9 @@
 """Receiving a Clicksign webhook: find the configuration, verify, store — then answer.
 
 Nothing here calls the network. The answer is 2xx only once the delivery is committed (with its
-processing job, in the same transaction); 503 when it cannot be stored, so Clicksign retries.
+processing job, in the same transaction); 503 when it cannot be stored, so Clicksign retries —
+also when the database fails earlier (the configuration look-up: the view catches it). An
+outage is logged once (``DATABASE_OUTAGE``), not once per delivery.
 A missing or bad signature is a 401, recorded as a security event without the body.
 """
 
@@ -32,12 +34,14 @@ from chancela.clicksign.events import (
     webhook_document_key,
     webhook_parse,
 )
+from chancela.core.outage import OutageLog
 from chancela.esign.models import SignatureConfig
 from chancela.signing.models import Document, SignatureRequest
 
 logger = logging.getLogger(__name__)
 
 STAMP_EVERY = timedelta(minutes=1)
+DATABASE_OUTAGE = OutageLog(logger, "callback endpoint")
 
 
 @dataclass(frozen=True)
@@ -227,8 +231,8 @@ def _reject(
             event_header=event_header[:80],
             body_size=size,
         )
-    except DatabaseError:
-        logger.exception("could not record a rejected callback")
+    except DatabaseError as exc:
+        DATABASE_OUTAGE.failed(exc)
     return ReceiveResult(status, reason)
 
 
@@ -366,10 +370,8 @@ def _store(
                     Q(body_sha256=body_sha256) | Q(event_key=payload_event_key[:300])
                 ).update(duplicates=F("duplicates") + 1, last_duplicate_at=now)
                 return ReceiveResult(200, "duplicate")
-    except DatabaseError:
-        logger.exception(
-            "could not store a clicksign callback", extra={"config": str(config.public_id)}
-        )
+    except DatabaseError as exc:
+        DATABASE_OUTAGE.failed(exc)
         return ReceiveResult(503, "not_stored")
     return ReceiveResult(200, "stored", callback_id)
 

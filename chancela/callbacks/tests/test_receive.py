@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
+import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from chancela.callbacks.models import InboundCallback, RejectedCallback, RejectReason
+from chancela.callbacks.receiving import DATABASE_OUTAGE
 from chancela.callbacks.tests.conftest import deliver
 from chancela.esign.models import SignatureConfig
 from chancela.esign.services import signature_config_update
@@ -205,3 +208,37 @@ def test_it_answers_503_when_the_callback_cannot_be_stored(db, client):
         with connection.cursor() as cursor:
             cursor.execute("ALTER TABLE callbacks_gone RENAME TO callbacks_inboundcallback")
     assert response.status_code == 503
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_answers_a_json_503_and_logs_once_while_the_configurations_cannot_be_read(
+    client, caplog
+):
+    config = _config()
+    body = _body()
+    path = f"/callbackclicksign/{config.public_id}"
+    signature = webhook_signature(SECRET, body)
+    DATABASE_OUTAGE.ok()  # an earlier test's outage, closed
+    caplog.set_level(logging.INFO, logger="chancela.callbacks")
+    caplog.clear()
+    # The configuration look-up itself fails (the first query of a delivery): a real error.
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE esign_signatureconfig RENAME TO esign_gone")
+    try:
+        refusals = [_post(client, path, body, signature) for _ in range(3)]
+        refusals.append(_post(client, "/callbackclicksign", body, signature))  # the bare one
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE esign_gone RENAME TO esign_signatureconfig")
+
+    for response in refusals:
+        assert response.status_code == 503
+        assert response.json() == {"ok": False, "code": "database_unavailable"}
+    assert [r.message for r in caplog.records] == ["callback endpoint: database unreachable"]
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback
+
+    assert _post(client, path, body, signature).status_code == 200
+    assert [r.message for r in caplog.records][1:] == [
+        "callback endpoint: database reachable again"
+    ]
+    assert caplog.records[1].refused == 4
