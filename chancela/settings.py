@@ -60,13 +60,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.forms",
+    # Before django_tasks_db: its `db_worker` command is replaced by ours (chancela.core.worker).
+    "chancela.core",
     "django_tasks",
     "django_tasks_db",
     "axes",
     "csp",
     # The API docs page from the package's own static files (not a CDN, no inline script).
     "ninja",
-    "chancela.core",
     "chancela.institutions",
     "chancela.esign",
     "chancela.clicksign",

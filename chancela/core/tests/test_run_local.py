@@ -103,3 +103,37 @@ def test_it_keeps_the_emulator_state_and_quiets_the_children(settings, tmp_path)
     saved = demo_logins_save("admin chancela-demo")
     assert saved.read_text() == "admin chancela-demo\n"
     assert saved.stat().st_mode & 0o077 == 0  # the API key is readable by the owner only
+
+
+def test_it_restarts_a_child_that_exits_and_leaves_the_others_running():
+    import subprocess
+    import sys
+    import time
+
+    from chancela.core.management.commands.run_local import Children
+
+    lines: list[str] = []
+    children = Children(
+        [
+            ("crashing", [sys.executable, "-c", "raise SystemExit(3)"]),
+            ("steady", [sys.executable, "-c", "import time; time.sleep(60)"]),
+        ],
+        lines.append,
+    )
+    children.FIRST_PAUSE_SECONDS = 0.01
+    try:
+        children.start("crashing")
+        steady = children.start("steady")
+        deadline = time.monotonic() + 60
+        while children.restarts["crashing"] < 2 and time.monotonic() < deadline:
+            children.check()
+            time.sleep(0.05)
+
+        assert children.restarts == {"crashing": 2, "steady": 0}
+        assert children.popen["steady"] is steady and steady.poll() is None
+        assert lines[0] == "crashing saiu (código 3); reiniciando em 0 s."
+    finally:
+        children.stop()
+    assert all(
+        isinstance(p, subprocess.Popen) and p.poll() is not None for p in children.popen.values()
+    )

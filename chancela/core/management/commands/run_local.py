@@ -1,7 +1,8 @@
 """Start everything a person needs to try Chancela on one machine.
 
 Web server, task worker, the periodic scheduler and the local Clicksign emulator run as child
-processes; Ctrl-C stops them all. Demo data is created on an empty database.
+processes; one that exits is started again (after a pause that grows while it keeps exiting),
+the others carry on; Ctrl-C stops them all. Demo data is created on an empty database.
 """
 
 from __future__ import annotations
@@ -109,6 +110,69 @@ def local_processes(python: str, web_port: int) -> list[tuple[str, list[str]]]:
     return processes
 
 
+class Children:
+    """The child processes of a local run, each started again when it exits."""
+
+    # A child that ran this long before exiting is restarted at once; sooner, after a pause that
+    # doubles up to the cap (a child that cannot start does not spin).
+    HEALTHY_SECONDS = 30.0
+    FIRST_PAUSE_SECONDS = 1.0
+    MAX_PAUSE_SECONDS = 30.0
+
+    def __init__(self, processes: list[tuple[str, list[str]]], write: Any) -> None:
+        self.processes = dict(processes)
+        self.write = write
+        self.popen: dict[str, subprocess.Popen[bytes]] = {}
+        self.started: dict[str, float] = {}
+        self.pause: dict[str, float] = {}
+        self.due: dict[str, float] = {}
+        self.restarts: dict[str, int] = dict.fromkeys(self.processes, 0)
+
+    def start(self, name: str) -> subprocess.Popen[bytes]:
+        argv = self.processes[name]
+        self.popen[name] = subprocess.Popen(argv, env=child_env())  # noqa: S603
+        self.started[name] = time.monotonic()
+        return self.popen[name]
+
+    def check(self) -> list[str]:
+        """Restart the children that exited (once their pause is over); the names restarted."""
+        restarted: list[str] = []
+        now = time.monotonic()
+        for name, child in self.popen.items():
+            code = child.poll()
+            if code is None:
+                continue
+            if name not in self.due:
+                ran = now - self.started[name]
+                pause = (
+                    0.0
+                    if ran >= self.HEALTHY_SECONDS
+                    else min(
+                        self.MAX_PAUSE_SECONDS,
+                        max(self.FIRST_PAUSE_SECONDS, 2 * self.pause.get(name, 0.0)),
+                    )
+                )
+                self.pause[name] = pause
+                self.due[name] = now + pause
+                self.write(f"{name} saiu (código {code}); reiniciando em {pause:.0f} s.")
+            if now >= self.due[name]:
+                del self.due[name]
+                self.restarts[name] += 1
+                self.start(name)
+                restarted.append(name)
+        return restarted
+
+    def stop(self) -> None:
+        for child in self.popen.values():
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in self.popen.values():
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+
 def _interrupt(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
@@ -126,11 +190,12 @@ class Command(BaseCommand):
         logins = None
         if not demo_exists():
             logins = seed_demo()
-        children: list[subprocess.Popen[bytes]] = []
+        processes = local_processes(sys.executable, options["port"])
+        children = Children(processes, self.stderr.write)
         try:
-            for name, argv in local_processes(sys.executable, options["port"]):
+            for name, argv in processes:
                 self.stdout.write(f"starting {name}: {' '.join(argv[1:])}")
-                children.append(subprocess.Popen(argv, env=child_env()))  # noqa: S603
+                children.start(name)
                 if name == "emulator":
                     self.stdout.write(link_demo_to_emulator())
                 time.sleep(0.3)
@@ -164,17 +229,12 @@ class Command(BaseCommand):
                     "(CHANCELA_LOG_LEVEL=INFO para ver tudo)."
                 )
             self.stdout.write("Ctrl-C para parar.")
-            while all(child.poll() is None for child in children):
+            while True:
+                if "emulator" in children.check():
+                    # A new emulator remembers nothing: register the demo webhook again.
+                    self.stdout.write(link_demo_to_emulator())
                 time.sleep(0.5)
-            self.stderr.write("A child process stopped; shutting the others down.")
         except KeyboardInterrupt:
             pass
         finally:
-            for child in children:
-                if child.poll() is None:
-                    child.send_signal(signal.SIGTERM)
-            for child in children:
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            children.stop()
