@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('signing', '0004_merge_0003_callbacks_0003_dispatch'),
+        ('signing', '0006_privacy'),
     ]
 
     operations = [
