@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from chancela.core.errors import DomainError
 from chancela.core.pdf import PdfError, pdf_check_size, pdf_filename_clean
-from chancela.esign.models import DocumentType
+from chancela.esign.models import DocumentType, LegalCategory
 from chancela.institutions.models import Person, Unit
 from chancela.institutions.selectors import people_visible_to, units_visible_to
 from chancela.signing.errors import SigningError
@@ -80,6 +80,8 @@ class MultipleFileField(forms.FileField):
 
 class DocumentTypeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
+        if obj.legal_category == LegalCategory.ICP_BRASIL:
+            return f"{obj.name} (exige ICP-Brasil: não é enviado pela Clicksign)"
         return str(obj.name)
 
 

@@ -556,3 +556,10 @@ def _screen_send_student(
         {**data, "staged": _hidden(text, "staged"), "preview_token": token, "action": "send"},
     )
     return text, sent
+
+
+def test_it_marks_an_icp_brasil_type_on_the_send_screen(client, school):
+    school.document_type(Case("x", {}), legal_category="icp_brasil", name="Diploma digital")
+    client.force_login(school.user)
+    page = html_lib.unescape(client.get(SEND_URL).content.decode())
+    assert "Diploma digital (exige ICP-Brasil: não é enviado pela Clicksign)" in page

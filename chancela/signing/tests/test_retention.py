@@ -205,3 +205,20 @@ def test_it_anonymises_exactly_what_is_past_its_period_and_keeps_the_signed_pdf(
 def test_it_runs_the_retention_daily():
     [job] = [j for j in PERIODIC_JOBS if j.task_path == "chancela.signing.tasks.apply_retention"]
     assert job.every_seconds == 86400
+
+
+def test_it_still_shows_an_anonymised_request_on_the_staff_pages(client, world):
+    from chancela.testing.factories import SEND_DOCUMENTS, make_user
+
+    with time_machine.travel(NOW, tick=False):
+        retention_apply()
+    request = SignatureRequest.objects.get(pk=world["signed_old"].pk)
+    client.force_login(make_user(units=[request.unit], perms=[SEND_DOCUMENTS]))
+    detail = client.get(f"/solicitacoes/{request.public_id}/").content.decode()
+    assert "Contrato de matrícula (anonimizado)" in detail and "Ana Velha" not in detail
+    assert "Dados pessoais anonimizados" in detail
+    listing = client.get("/solicitacoes/").content.decode()
+    assert "Contrato de matrícula (anonimizado)" in listing
+    assert client.get("/solicitacoes/exportar.csv").status_code == 200
+    receipt = client.get(f"/solicitacoes/{request.public_id}/comprovante/").content.decode()
+    assert request.documents.get().signed_sha256 in receipt
