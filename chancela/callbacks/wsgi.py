@@ -4,8 +4,9 @@ A delivery needs none of sessions, authentication, messages, CSRF, locale, stati
 security headers of an HTML page: on ``POST /callbackclicksign…`` that stack cost more than the
 delivery itself (see docs/benchmarks.md, P4). :func:`with_lean_webhooks` routes those paths to
 Django's own WSGI handler built with ``settings.CHANCELA_WEBHOOK_MIDDLEWARE`` (empty by default)
-instead of ``MIDDLEWARE``; the URL resolution, the view, the request signals (which close
-obsolete database connections) and the exception handling are Django's, unchanged.
+instead of ``MIDDLEWARE``, resolving against the receivers' URLs only; the URL resolution, the
+view, the request signals (which close obsolete database connections) and the exception handling
+are Django's, unchanged.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.module_loading import import_string
 
 WEBHOOK_PREFIX = "/callbackclicksign"
@@ -34,6 +37,10 @@ class WebhookHandler(WSGIHandler):
         for path in reversed(getattr(settings, "CHANCELA_WEBHOOK_MIDDLEWARE", [])):
             handler = convert_exception_to_response(import_string(path)(handler))
         self._middleware_chain = handler
+
+    def get_response(self, request: HttpRequest) -> HttpResponseBase:
+        request.urlconf = "chancela.callbacks.webhook_urls"  # type: ignore[attr-defined]
+        return super().get_response(request)
 
 
 def with_lean_webhooks(application: WSGIApp) -> WSGIApp:
