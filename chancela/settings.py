@@ -367,8 +367,6 @@ CHANCELA_CLICKSIGN_RATE_LIMITS = {
 }
 # /metrics (Prometheus) answers only a scraper sending `Authorization: Bearer <this>`; unset: 404.
 CHANCELA_METRICS_TOKEN = env_str("CHANCELA_METRICS_TOKEN")
-# Behind a TLS proxy that redirects, the probes still answer on plain HTTP inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # --- Dispatch saga (chancela.signing.dispatch) -------------------------------------------------
 # Attempts (leases taken) before a request with retryable errors is marked failed; backoff is
