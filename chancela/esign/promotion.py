@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,16 +50,23 @@ from chancela.esign.models import (
     PromotionStatus,
     SignatureConfig,
 )
-from chancela.esign.selectors import config_requests_in_flight, configs_usable_for_units
+from chancela.esign.selectors import (
+    config_reach,
+    config_requests_in_flight,
+    configs_usable_for_units,
+)
 from chancela.esign.services import (
+    _audit_other_units,
     _conflicting_active_configs,
     document_types_repoint,
+    other_units_confirm,
     signature_config_audit,
     signature_config_create,
     signature_config_update,
     validate_token,
     validate_webhook_secret,
 )
+from chancela.institutions.models import Unit
 
 logger = logging.getLogger(__name__)
 
@@ -452,10 +460,36 @@ def config_promotion_document_types_choose(
 # --------------------------------------------------------------------------- step 5: concluir
 
 
-def config_promotion_complete(*, actor: Any, promotion: ConfigPromotion) -> ConfigPromotion:
+def promotion_other_units(*, promotion: ConfigPromotion, editable_units: list[Unit]) -> list[Unit]:
+    """Units outside ``editable_units`` that completing the promotion reaches: those the sandbox
+    serves (it is inactivated) and those of the document types it re-points."""
+    editable = {u.pk for u in editable_units}
+    moving = promotion.document_types.filter(config_id=promotion.source_id)
+    reached = {u.pk: u for u in config_reach(promotion.source)}
+    reached.update({u.pk: u for u in Unit.objects.filter(document_types__in=moving)})
+    return sorted((u for pk, u in reached.items() if pk not in editable), key=lambda u: u.name)
+
+
+def config_promotion_complete(
+    *,
+    actor: Any,
+    promotion: ConfigPromotion,
+    editable_units: list[Unit] | None = None,
+    confirmed_other_units: Collection[int] | None = None,
+) -> ConfigPromotion:
     """Activate production, re-point the chosen document types, inactivate the sandbox: all or
-    nothing. Requests already created keep the configuration they were created with."""
+    nothing. Requests already created keep the configuration they were created with. With
+    ``editable_units`` (the person's units), units outside them that this reaches must each be
+    in ``confirmed_other_units``."""
     _require(promotion, "confirmar")
+    other_units: list[Unit] = []
+    if editable_units is not None:
+        other_units = promotion_other_units(promotion=promotion, editable_units=editable_units)
+        other_units_confirm(
+            other_units=other_units,
+            confirmed_ids=confirmed_other_units,
+            what=f"A promoção de “{promotion.source.name}”",
+        )
     with transaction.atomic():
         locked = _locked(promotion)
         assert locked.target_id is not None
@@ -508,6 +542,9 @@ def config_promotion_complete(*, actor: Any, promotion: ConfigPromotion) -> Conf
             )
             + f"{in_flight} solicitação(ões) em andamento continuam na Sandbox, sem validade "
             "jurídica."
+        )
+        _audit_other_units(
+            config=source, actor=actor, other_units=other_units, note="Promoção para produção."
         )
         signature_config_audit(
             config=source,

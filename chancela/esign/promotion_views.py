@@ -39,6 +39,7 @@ from chancela.esign.promotion import (
     config_promotion_test_connection,
     config_promotion_webhook_secret_set,
     promotion_next_step,
+    promotion_other_units,
     promotion_step_reachable,
     promotion_steps_done,
 )
@@ -49,6 +50,7 @@ from chancela.esign.selectors import (
     promotion_in_progress,
 )
 from chancela.esign.views import MANAGE, _config_or_404, _require_editable
+from chancela.institutions.selectors import units_visible_to
 from chancela.web.forms_util import add_domain_error
 
 STEP_URLS = {
@@ -286,7 +288,14 @@ def promotion_confirm(
     assert promotion is not None  # the gate sends a person without one to step 1
     if request.method == "POST":
         try:
-            done = config_promotion_complete(actor=request.user, promotion=promotion)
+            done = config_promotion_complete(
+                actor=request.user,
+                promotion=promotion,
+                editable_units=list(units_visible_to(user=request.user)),
+                confirmed_other_units=[
+                    int(v) for v in request.POST.getlist("confirm_other_units") if v.isdigit()
+                ],
+            )
         except ConfigurationError as error:
             messages.error(request, error.message)
         else:
@@ -310,6 +319,9 @@ def promotion_confirm(
             pk__in=[dt.pk for dt in chosen]
         ),
         in_flight=config_requests_in_flight(config=source).count(),
+        other_units=promotion_other_units(
+            promotion=promotion, editable_units=list(units_visible_to(user=request.user))
+        ),
     )
 
 

@@ -586,3 +586,43 @@ def test_it_keeps_the_environment_and_points_the_edit_screen_to_the_wizard(clien
     html = client.get(url("config_edit", production)).content.decode()
     assert "O ambiente não muda depois de criada" in html
     assert "/promover/" not in html
+
+
+def test_it_asks_to_confirm_a_promotion_that_reaches_units_of_other_administrators(
+    client, settings, clicksign_emulator, production_account
+):
+    point_clicksign_at(settings, clicksign_emulator)
+    group = make_unit_group()
+    mine, theirs = make_unit(group, name="Campus Centro"), make_unit(group, name="Colégio Norte")
+    set_sharing(SharingType.UNIT_GROUP)
+    sandbox = make_config(mine, token=clicksign_emulator.token, api_user_email=DEMO_API_USER_EMAIL)
+    signature_config_register_webhook(actor=None, config=sandbox)
+    shared = make_document_type(sandbox, units=[mine, theirs])
+    editor = make_user(units=[mine], perms=[MANAGE_CONFIG])
+    client.force_login(editor)
+    promotion = config_promotion_start(
+        actor=editor,
+        source=sandbox,
+        name="Produção",
+        api_user_email=PROD_EMAIL,
+        token=production_account["token"],
+        notification_email="ti@escola.edu.br",
+    )
+    assert config_promotion_test_connection(actor=editor, promotion=promotion).ok
+    config_promotion_register_webhook(actor=editor, promotion=promotion)
+    config_promotion_document_types_choose(
+        actor=editor, promotion=promotion, document_types=[shared]
+    )
+
+    page = client.get(url("promotion_confirm", sandbox)).content.decode()
+    assert 'name="confirm_other_units"' in page and "Colégio Norte" in page
+    refused = client.post(url("promotion_confirm", sandbox), follow=True).content.decode()
+    assert "também atende unidades que você não administra: Colégio Norte" in refused
+    sandbox.refresh_from_db()
+    assert sandbox.active and DocumentType.objects.get(pk=shared.pk).config == sandbox
+
+    client.post(url("promotion_confirm", sandbox), {"confirm_other_units": [theirs.pk]})
+    sandbox.refresh_from_db()
+    assert not sandbox.active
+    assert DocumentType.objects.get(pk=shared.pk).config_id == promotion.target_id
+    assert ConfigAuditEntry.Action.OTHER_UNITS_CONFIRMED in actions(sandbox)
