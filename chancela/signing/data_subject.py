@@ -262,21 +262,13 @@ def data_subject_report_csv(report: DataSubjectReport) -> bytes:
 
 def data_subject_anonymise(*, user: Any, cpf: str) -> dict[str, int]:
     """Anonymise what has no legal basis to be kept about ``cpf`` in the user's units."""
-    from chancela.signing.retention import batch_rows_anonymise
+    from chancela.signing.retention import batch_rows_anonymise, signers_anonymise
 
     report = data_subject_report(user=user, cpf=cpf)
     signers = report.erasable_signers
     now = timezone.now()
     with transaction.atomic():
-        Signer.objects.filter(pk__in=[s.pk for s in signers]).update(
-            name="Pessoa anonimizada",
-            email="",
-            cpf="",
-            phone="",
-            birth_date=None,
-            person=None,
-            refusal_reason="",
-        )
+        signers_anonymise(Signer.objects.filter(pk__in=[s.pk for s in signers]))
         for request_id in sorted({s.request_id for s in signers}):
             RequestEvent.objects.create(
                 request_id=request_id,

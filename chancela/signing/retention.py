@@ -31,7 +31,7 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from chancela.esign.models import DocumentType
@@ -41,6 +41,7 @@ from chancela.signing.models import (
     RequestEvent,
     RequestStatus,
     SignatureRequest,
+    Signer,
 )
 
 logger = logging.getLogger(__name__)
@@ -135,6 +136,19 @@ def _delete_file(name: str) -> None:
         logger.warning("could not delete a file during retention", extra={"file": name})
 
 
+def signers_anonymise(signers: QuerySet[Signer]) -> int:
+    """Clear the personal data of signer rows (role, status and signing time stay)."""
+    return signers.update(
+        name=ANONYMISED_NAME,
+        email="",
+        cpf="",
+        phone="",
+        birth_date=None,
+        person=None,
+        refusal_reason="",
+    )
+
+
 def signature_request_anonymise(
     *, request: SignatureRequest, reason: str, actor: Any = None
 ) -> bool:
@@ -161,15 +175,7 @@ def signature_request_anonymise(
             document.original_file = ""
             document.filename = f"documento-{document.position + 1}.pdf"
             document.save(update_fields=["original_file", "filename"])
-        locked.signers.update(
-            name=ANONYMISED_NAME,
-            email="",
-            cpf="",
-            phone="",
-            birth_date=None,
-            person=None,
-            refusal_reason="",
-        )
+        signers_anonymise(locked.signers.all())
         locked.events.update(message="Registro anonimizado.", data={})
         InboundCallback.objects.filter(request=locked).delete()
         OutboundEvent.objects.filter(request=locked).exclude(

@@ -126,3 +126,21 @@ def malformed_zip(rows: list[dict[str, str]], kind: str, *, entry: int = -1) -> 
     else:
         raise ValueError(kind)
     return bytes(data)
+
+
+def make_batch(unit: Any, document_type: Any, rows: list[dict[str, str]], **kwargs: Any) -> Any:
+    """A batch created from ``rows`` (CSV) and a ZIP with one PDF per row, as uploaded."""
+    from chancela.batches.services import batch_create
+    from chancela.batches.uploads import ZipReport, csv_rows_read, zip_pdfs_read
+
+    zip_data = kwargs.pop("zip_data", None) or zip_for(rows)
+    report = ZipReport(notes=[])
+    kwargs.setdefault("title", "Rematrícula 2027")
+    return batch_create(
+        unit=unit,
+        document_type=document_type,
+        rows=csv_rows_read(csv_bytes(rows)),
+        zip_pdfs=zip_pdfs_read(io.BytesIO(zip_data), size=len(zip_data), report=report),
+        notes=report.notes,
+        **kwargs,
+    )

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import html as html_lib
-import io
 from typing import Any
 
 import pytest
 
 from chancela.batches.models import BatchRow
-from chancela.batches.services import batch_create
-from chancela.batches.tests.helpers import csv_bytes, good_row, zip_for
-from chancela.batches.uploads import ZipReport, csv_rows_read, zip_pdfs_read
+from chancela.batches.tests.helpers import good_row, make_batch
 from chancela.esign.models import SignerRegistration
 from chancela.signing.models import PrivacyAuditEntry, SignatureRequest, Signer
 from chancela.testing.factories import (
@@ -57,16 +54,7 @@ def world(db: Any) -> dict[str, Any]:
     }
     rows = [good_row(1, financial_name="Helena Prado Costa", financial_cpf=FORMATTED)]
     rows[0].update(financial_email="helena@example.com")
-    zip_data = zip_for(rows)
-    report = ZipReport(notes=[])
-    w["batch"] = batch_create(
-        unit=south,
-        document_type=south_type,
-        title="Rematrícula Sul",
-        rows=csv_rows_read(csv_bytes(rows)),
-        zip_pdfs=zip_pdfs_read(io.BytesIO(zip_data), size=len(zip_data), report=report),
-        notes=report.notes,
-    )
+    w["batch"] = make_batch(south, south_type, rows, title="Rematrícula Sul")
     # Someone else, in both units: never in Helena's report.
     other = make_signer_input(name="Outro Nome Silva", cpf=make_cpf(77))
     make_signature_request(north, north_type, title="Outro", signers=[other])

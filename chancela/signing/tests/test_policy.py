@@ -18,9 +18,8 @@ from django.utils import timezone
 from chancela.batches.checks import row_problems
 from chancela.batches.errors import BatchError
 from chancela.batches.models import RowState
-from chancela.batches.services import batch_create, batch_process, batch_start
-from chancela.batches.tests.helpers import csv_bytes, good_row, zip_for
-from chancela.batches.uploads import ZipReport, csv_rows_read, zip_pdfs_read
+from chancela.batches.services import batch_process, batch_start
+from chancela.batches.tests.helpers import good_row, make_batch
 from chancela.esign.models import DocumentType
 from chancela.signing.models import RequestEvent, SignatureRequest
 from chancela.testing.factories import (
@@ -238,17 +237,8 @@ class School:
         problems = row_problems(
             row, unit=self.unit, document_type=document_type, today=timezone.localdate()
         )
-        zip_data = zip_for([row])
-        report = ZipReport(notes=[])
         try:
-            batch = batch_create(
-                unit=self.unit,
-                document_type=document_type,
-                title="Lote",
-                rows=csv_rows_read(csv_bytes([row])),
-                zip_pdfs=zip_pdfs_read(io.BytesIO(zip_data), size=len(zip_data), report=report),
-                notes=report.notes,
-            )
+            batch = make_batch(self.unit, document_type, [row], title="Lote")
         except BatchError as error:  # the whole batch is refused (the type cannot be sent)
             assert problems and problems[0]["code"] == error.code
             return Sent(None, error.code, error.message)

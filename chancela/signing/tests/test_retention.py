@@ -4,7 +4,6 @@ PDFs and their hashes stay; a second run changes nothing."""
 from __future__ import annotations
 
 import hashlib
-import io
 from datetime import timedelta
 from typing import Any
 
@@ -15,9 +14,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from chancela.batches.models import BatchRow
-from chancela.batches.services import batch_create
-from chancela.batches.tests.helpers import csv_bytes, good_row, zip_for
-from chancela.batches.uploads import ZipReport, csv_rows_read, zip_pdfs_read
+from chancela.batches.tests.helpers import good_row, make_batch
 from chancela.callbacks.models import CallbackState, InboundCallback
 from chancela.core.periodic import PERIODIC_JOBS
 from chancela.signing.models import (
@@ -60,17 +57,7 @@ def _request(unit, document_type, *, status: str, days_ago: int, name: str) -> S
 
 
 def _batch_row(unit, document_type, *, days_ago: int, n: int) -> BatchRow:
-    rows = [good_row(n)]
-    zip_data = zip_for(rows)
-    report = ZipReport(notes=[])
-    batch = batch_create(
-        unit=unit,
-        document_type=document_type,
-        title="Rematrícula",
-        rows=csv_rows_read(csv_bytes(rows)),
-        zip_pdfs=zip_pdfs_read(io.BytesIO(zip_data), size=len(zip_data), report=report),
-        notes=report.notes,
-    )
+    batch = make_batch(unit, document_type, [good_row(n)])
     row = batch.rows.get()
     BatchRow.objects.filter(pk=row.pk).update(processed_at=NOW - timedelta(days=days_ago))
     row.refresh_from_db()
