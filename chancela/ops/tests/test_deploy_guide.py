@@ -37,8 +37,6 @@ TEST_ONLY = {
     "CHANCELA_TEST_DATABASE_NAME",
     "CHANCELA_KILL_POINTS_ENABLED",
 }
-# What `check --deploy` says until the production switch (issue 12, CHANCELA_HTTPS) is on main.
-HTTPS_SWITCH_WARNINGS = {"security.W004", "security.W008", "security.W012", "security.W016"}
 
 
 def env_template() -> dict[str, str]:
@@ -175,10 +173,4 @@ def test_it_follows_the_guide_from_first_run_to_ready(tmp_path):
     assert '"logger": "chancela.request"' in processes[0].log()
 
     check = manage("check", "--deploy", "--fail-level", "WARNING")
-    if check.returncode != 0:
-        raised = set(re.findall(r"\((security\.W\d+)\)", check.stdout + check.stderr))
-        switch_landed = "CHANCELA_HTTPS" in (REPO_ROOT / "chancela" / "settings.py").read_text()
-        assert raised <= HTTPS_SWITCH_WARNINGS and not switch_landed, check.stdout + check.stderr
-        pytest.xfail(
-            f"check --deploy waits for the HTTPS production switch (issue 12): {sorted(raised)}"
-        )
+    assert check.returncode == 0, check.stdout + check.stderr
