@@ -66,7 +66,11 @@ CONTAINER_PREFIX = "legacy:"
 METADATA_REQUEST = "chancela_request"
 # How far back a look-up for a request's documents goes (20 documents a page, newest first).
 LOOKUP_PAGES = 5
-_REF = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# The request's reference in the envelope name: the short "ref. 08927146A1B2" (the first 12 hex
+# digits of its public id), or the full public id envelopes were named with before.
+_REF = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?<=ref\. )[0-9A-F]{12}\b"
+)
 # The extra authentications of a 1.9 signer, as flags.
 FLAG_AUTHS = {
     "selfie": "selfie_enabled",
@@ -81,6 +85,14 @@ TOKEN_AUTHS = ("email", "sms", "whatsapp", "pix", "icp_brasil")
 def container_ref(envelope_id: str) -> str:
     """The request ref a ``legacy:<ref>`` container stands for."""
     return envelope_id.removeprefix(CONTAINER_PREFIX)
+
+
+def _is_request(metadata_value: object, ref: str) -> bool:
+    """Whether a document's request metadata (the full public id) is the container's ref."""
+    value = str(metadata_value)
+    if len(ref) == 12:
+        return value.replace("-", "").upper().startswith(ref)
+    return value == ref
 
 
 class LegacyClicksignClient(ClicksignClient):
@@ -195,7 +207,7 @@ class LegacyClicksignClient(ClicksignClient):
             payload = self._call("GET", "/v1/documents", params={"page": str(number)})
             for raw in payload.get("documents") or []:
                 metadata = raw.get("metadata") or {}
-                if isinstance(metadata, dict) and str(metadata.get(METADATA_REQUEST)) == ref:
+                if isinstance(metadata, dict) and _is_request(metadata.get(METADATA_REQUEST), ref):
                     found.append(_document_from(raw, envelope_id))
             infos = payload.get("page_infos") or {}
             if not infos.get("next_page"):

@@ -288,9 +288,22 @@ def _step_begin(run: _Run, step: str) -> None:
 # ---------------------------------------------------------------------------------- steps
 
 
+def envelope_reference(request: SignatureRequest) -> str:
+    """The short reference families read in the envelope's name ("ref. 08927146A1B2"): 48 bits
+    of the request's public id, enough to find the envelope again among those listed under the
+    same name (title) in one Clicksign account."""
+    return f"ref. {request.public_id.hex[:12].upper()}"
+
+
 def envelope_name(request: SignatureRequest) -> str:
-    """The envelope's name: the title plus the request's public id (found again by it)."""
-    return f"{request.title[:150]} · ref {request.public_id}"
+    """The envelope's name: the title plus a short labelled reference (found again by it)."""
+    return f"{request.title[:150]} — {envelope_reference(request)}"
+
+
+def envelope_is_ours(name: str, request: SignatureRequest) -> bool:
+    """Whether an envelope's name carries this request's reference (the short one, or the full
+    public id envelopes were named with before)."""
+    return envelope_reference(request) in name or str(request.public_id) in name
 
 
 def _step_envelope(run: _Run, look: bool) -> None:
@@ -319,12 +332,11 @@ def _step_envelope(run: _Run, look: bool) -> None:
 
 
 def _envelope_find(client: ClicksignPort, request: SignatureRequest, name: str) -> str:
-    marker = str(request.public_id)
     listed = _all_pages(
         lambda page, size: client.envelopes_list(name=name, page=page, page_size=size)
     )
     for envelope in listed:
-        if marker in envelope.name and envelope.status != EnvelopeStatus.CANCELED:
+        if envelope_is_ours(envelope.name, request) and envelope.status != EnvelopeStatus.CANCELED:
             return envelope.id
     return ""
 
@@ -564,14 +576,13 @@ def _strays_remove(run: _Run) -> None:
     """
     request = run.request
     envelope_id = request.clicksign_envelope_id
-    marker = str(request.public_id)
     envelopes = _all_pages(
         lambda page, size: run.client.envelopes_list(
             name=envelope_name(request), page=page, page_size=size
         )
     )
     for envelope in envelopes:
-        stray = envelope.id != envelope_id and marker in envelope.name
+        stray = envelope.id != envelope_id and envelope_is_ours(envelope.name, request)
         if stray and envelope.status == EnvelopeStatus.DRAFT:
             _guard(run)
             run.client.envelope_delete(envelope.id)

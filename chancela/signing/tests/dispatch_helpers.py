@@ -116,8 +116,12 @@ def drain(
 
 
 def envelopes_of(emulator: EmulatorHandle, request: SignatureRequest) -> list[dict[str, Any]]:
+    # The short reference (v3 envelope names, API 1.9 folder paths) or the full public id.
+    marks = (request.public_id.hex[:12].upper(), str(request.public_id))
     return [
-        e for e in emulator.control.envelopes() if str(request.public_id) in (e.get("name") or "")
+        e
+        for e in emulator.control.envelopes()
+        if any(mark in (e.get("name") or "") for mark in marks)
     ]
 
 

@@ -778,3 +778,13 @@ def test_it_keeps_serving_a_request_whose_configuration_became_inactive(
 
     assert signature_request_dispatch(request_id=str(request.public_id)) == "done"
     assert_exactly_one_envelope(clicksign_emulator, request)
+
+
+def test_it_names_the_envelope_with_a_short_labelled_reference_a_family_can_read(
+    clicksign_emulator, emulated_config
+):
+    request = make_dispatchable_request(emulated_config, signers=1)
+    assert signature_request_dispatch(request_id=str(request.public_id)) == "done"
+    [envelope] = clicksign_emulator.control.envelopes()
+    assert envelope["name"] == f"{request.title} — ref. {request.public_id.hex[:12].upper()}"
+    assert str(request.public_id) not in envelope["name"]  # never the raw UUID
