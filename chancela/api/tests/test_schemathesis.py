@@ -4,7 +4,8 @@ A bounded, seeded run over every operation (examples, coverage and fuzzing phase
 checks not_a_server_error, status_code_conformance, content_type_conformance,
 response_schema_conformance and response_headers_conformance; any failure fails the test.
 The objects the document's examples name (a request, its document and signers, a batch) are
-seeded with those very ids, so the examples reach real objects and not only 404s.
+seeded with those very ids, so the examples reach real objects and not only 404s (the request
+is signed, so its PDF download answers 200 with the SHA-256 header the document requires).
 
 It runs on PostgreSQL only: it checks the HTTP contract, which does not depend on the
 database, and one run costs about a minute.
@@ -30,6 +31,7 @@ from chancela.testing.factories import (
     make_config,
     make_cpf,
     make_document_type,
+    make_pdf_bytes,
     make_signature_request,
     make_unit,
 )
@@ -67,7 +69,9 @@ def _seed_examples() -> str:
                 name="Maria Souza Lima", email="maria@example.com", cpf=make_cpf(2), role="witness"
             ),
         ],
-        status=RequestStatus.AWAITING_SIGNATURES,
+        # Signed and archived: the download answers the PDF with its X-Chancela-SHA256.
+        status=RequestStatus.SIGNED,
+        signed_pdf=make_pdf_bytes(),
     )
     SignatureRequest.objects.filter(pk=request.pk).update(public_id=ex.REQUEST_ID)
     Document.objects.filter(request=request).update(public_id=ex.DOCUMENT_ID)
