@@ -101,10 +101,16 @@ api = ChancelaNinjaAPI(
     title="Chancela — API para o sistema acadêmico",
     version="1",
     description=(
-        "Envie documentos acadêmicos para assinatura eletrônica na Clicksign e acompanhe-os. "
-        "Autenticação: `Authorization: Bearer <chave de API>` (a chave vale para as unidades "
-        "escolhidas ao criá-la). Erros: JSON `{code, message, field}`. Respostas de solicitações "
-        "da Sandbox trazem `X-Chancela-Legal-Validity: none-sandbox`: sem validade jurídica."
+        "Envie documentos acadêmicos para assinatura eletrônica na Clicksign e acompanhe-os "
+        "(guia de integração: `docs/api.md`). Autenticação: `Authorization: Bearer <chave de "
+        "API>` (a chave vale para as unidades escolhidas ao criá-la). Corpos sempre "
+        "`Content-Type: application/json` (415 senão); datas e horas sempre com fuso "
+        "(`-03:00` ou `Z`; sem fuso, 422). Idempotência por `external_id` em solicitações e "
+        "lotes. Limite de requisições por chave com os cabeçalhos `RateLimit` e "
+        "`RateLimit-Policy` (429 com `Retry-After` acima dele). Todo erro é JSON "
+        "`{code, message, field}` em português, com `code` do catálogo (enum de `ErrorOut`). "
+        "Respostas de solicitações da Sandbox trazem `X-Chancela-Legal-Validity: none-sandbox`: "
+        "sem validade jurídica. Os eventos enviados ao sistema acadêmico estão em `webhooks`."
     ),
     urls_namespace="api-v1",
     auth=ApiKeyAuth(),
