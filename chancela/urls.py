@@ -3,10 +3,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from chancela.api.api import api
+from chancela.web.admin_names import portuguese_app_list
 
 admin.site.site_header = "Chancela — administração"
 admin.site.site_title = "Chancela"
 admin.site.index_title = "Administração"
+portuguese_app_list(admin.site)
 
 urlpatterns = [
     path("entrar/", auth_views.LoginView.as_view(), name="login"),

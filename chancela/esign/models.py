@@ -406,12 +406,20 @@ class SignerRegistration(models.Model):
     """
 
     config = models.ForeignKey(
-        SignatureConfig, on_delete=models.CASCADE, related_name="signer_registrations"
+        SignatureConfig,
+        verbose_name=_("configuração"),
+        on_delete=models.CASCADE,
+        related_name="signer_registrations",
     )
     person = models.ForeignKey(
-        Person, on_delete=models.CASCADE, related_name="signer_registrations"
+        Person,
+        verbose_name=_("pessoa"),
+        on_delete=models.CASCADE,
+        related_name="signer_registrations",
     )
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unidade"), on_delete=models.PROTECT, related_name="+"
+    )
     # What Clicksign knows of the person, as last sent.
     name = models.CharField(max_length=200)
     email = models.EmailField()

@@ -63,9 +63,14 @@ class UnitAccess(models.Model):
     """One unit a user may see: the user's *unit filter* is the set of these rows."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="unit_accesses"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("usuário"),
+        on_delete=models.CASCADE,
+        related_name="unit_accesses",
     )
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="accesses")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("unidade"), on_delete=models.CASCADE, related_name="accesses"
+    )
 
     class Meta:
         verbose_name = _("acesso a unidade")
