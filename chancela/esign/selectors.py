@@ -100,6 +100,16 @@ def document_type_other_units(*, document_type: DocumentType, user: Any) -> Quer
     return document_type.units.exclude(pk__in=units_visible_to(user=user)).order_by("name")
 
 
+def document_types_other_units(*, document_types: list[DocumentType], user: Any) -> QuerySet[Unit]:
+    """Units the document types serve that the user does not administer."""
+    return (
+        Unit.objects.filter(document_types__in=document_types)
+        .exclude(pk__in=units_visible_to(user=user))
+        .distinct()
+        .order_by("name")
+    )
+
+
 def config_other_units(*, config: SignatureConfig, user: Any) -> QuerySet[Unit]:
     """Units the configuration serves (sharing policy) that the user does not administer."""
     return config_reach(config).exclude(pk__in=units_visible_to(user=user)).order_by("name")

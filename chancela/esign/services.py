@@ -478,12 +478,29 @@ def document_type_update(
 
 
 def document_types_repoint(
-    *, actor: Any, document_types: list[DocumentType], config: SignatureConfig
+    *,
+    actor: Any,
+    document_types: list[DocumentType],
+    config: SignatureConfig,
+    editable_units: list[Unit] | None = None,
+    confirmed_other_units: Collection[int] | None = None,
 ) -> int:
     """Point many document types at another configuration in one action (all or nothing).
 
-    Requests already created keep the configuration they were created with.
+    Requests already created keep the configuration they were created with. With
+    ``editable_units`` (the person's units), units of those types outside them must each be in
+    ``confirmed_other_units``.
     """
+    other_units: list[Unit] = []
+    if editable_units is not None:
+        editable = {u.pk for u in editable_units}
+        reached = Unit.objects.filter(document_types__in=document_types).distinct()
+        other_units = sorted((u for u in reached if u.pk not in editable), key=lambda u: u.name)
+        other_units_confirm(
+            other_units=other_units,
+            confirmed_ids=confirmed_other_units,
+            what="Algum dos tipos de documento marcados",
+        )
     for document_type in document_types:
         unit_ids = list(document_type.units.values_list("id", flat=True))
         if not configs_usable_for_units(unit_ids).filter(pk=config.pk).exists():
@@ -512,6 +529,12 @@ def document_types_repoint(
                 action=ConfigAuditEntry.Action.DOCUMENT_TYPES_REPOINTED,
                 note=f"Tipos de documento passaram a usar “{config.name}”: {names}",
             )
+        _audit_other_units(
+            config=config,
+            actor=actor,
+            other_units=other_units,
+            note=f"Tipos de documento apontados para esta configuração: {names}.",
+        )
     return len(document_types)
 
 

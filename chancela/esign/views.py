@@ -24,6 +24,7 @@ from chancela.esign.forms import (
     DocumentTypeSignerForm,
     RepointForm,
     SignatureConfigForm,
+    other_units_field,
 )
 from chancela.esign.models import DocumentType, SignatureConfig
 from chancela.esign.selectors import (
@@ -33,6 +34,7 @@ from chancela.esign.selectors import (
     configs_visible_to,
     document_type_other_units,
     document_type_signers_visible_to,
+    document_types_other_units,
     document_types_visible_to,
     promotion_draft_config_ids,
     promotion_in_progress,
@@ -226,13 +228,23 @@ def document_type_list(request: HttpRequest) -> HttpResponse:
     configs = configs_visible_to(user=request.user)
     form = RepointForm(request.POST or None, document_types=document_types, configs=configs)
     if request.method == "POST" and form.is_valid():
+        chosen = list(form.cleaned_data["document_types"])
         try:
             count = document_types_repoint(
                 actor=request.user,
-                document_types=list(form.cleaned_data["document_types"]),
+                document_types=chosen,
                 config=form.cleaned_data["config"],
+                editable_units=list(units_visible_to(user=request.user)),
+                confirmed_other_units=[
+                    int(v) for v in request.POST.getlist("confirm_other_units") if v.isdigit()
+                ],
             )
         except ConfigurationError as error:
+            if error.code == "other_units_confirmation":
+                form.fields["confirm_other_units"] = other_units_field(
+                    document_types_other_units(document_types=chosen, user=request.user),
+                    "conjunto de tipos de documento",
+                )
             add_domain_error(form, error)
         else:
             messages.success(

@@ -195,3 +195,24 @@ def test_it_asks_to_confirm_inactivating_a_configuration_other_units_use(client)
     assert not config.active
     entry = ConfigAuditEntry.objects.get(action=ConfigAuditEntry.Action.OTHER_UNITS_CONFIRMED)
     assert entry.actor == editor and "Colégio Norte" in entry.note
+
+
+def test_it_asks_to_confirm_repointing_types_that_other_units_use(client):
+    group = make_unit_group()
+    a, b = make_unit(group), make_unit(group, name="Colégio Norte")
+    set_sharing(SharingType.UNIT_GROUP)
+    old, new = make_config(a), make_config(a, environment="production")
+    shared = make_document_type(old, units=[a, b])
+    client.force_login(make_user(units=[a], perms=[MANAGE_CONFIG]))
+    url = reverse("esign:document_type_list")
+    data = {"document_types": [shared.pk], "config": new.pk}
+    page = client.post(url, data).content.decode()
+    assert "também atende unidades que você não administra: Colégio Norte" in page
+    assert 'name="confirm_other_units"' in page
+    shared.refresh_from_db()
+    assert shared.config == old
+    assert client.post(url, {**data, "confirm_other_units": [b.pk]}).status_code == 302
+    shared.refresh_from_db()
+    assert shared.config == new
+    entry = ConfigAuditEntry.objects.get(action=ConfigAuditEntry.Action.OTHER_UNITS_CONFIRMED)
+    assert entry.config == new and "Colégio Norte" in entry.note
