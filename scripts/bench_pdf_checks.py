@@ -17,8 +17,9 @@ import django  # noqa: E402
 
 django.setup()
 
-from chancela.core.pdf import MAX_DOCUMENT_BYTES, pdf_inspect  # noqa: E402
-from chancela.testing.factories import make_pdf_bytes  # noqa: E402
+from chancela.core import pdf  # noqa: E402
+from chancela.core.pdf import MAX_DOCUMENT_BYTES, PdfError, pdf_inspect  # noqa: E402
+from chancela.testing.factories import make_pdf_bomb, make_pdf_bytes  # noqa: E402
 
 
 def padded(size: int) -> bytes:
@@ -42,12 +43,19 @@ CASES = {
     "200 pages": make_pdf_bytes(200),
     "2000 pages": make_pdf_bytes(2000),
     "~10 MiB, 1 page": padded(MAX_DOCUMENT_BYTES),
+    "bomb 12 x 70 MB": make_pdf_bomb(streams=12, inflated_bytes=70_000_000),
 }
 
-for name, data in CASES.items():
-    runs = 5
-    start = time.perf_counter()
-    for _ in range(runs):
-        pdf_inspect(data, filename="bench.pdf")
-    elapsed = (time.perf_counter() - start) / runs
-    sys.stdout.write(f"{name:<18} {len(data) / 1024:>9.0f} KiB  {elapsed * 1000:8.1f} ms\n")
+for isolate in (True, False):
+    pdf.ISOLATE = isolate
+    sys.stdout.write("forked child\n" if isolate else "in-process\n")
+    for name, data in CASES.items():
+        runs = 5
+        start = time.perf_counter()
+        for _ in range(runs):
+            try:
+                pdf_inspect(data, filename="bench.pdf")
+            except PdfError:
+                pass  # the bomb is refused
+        elapsed = (time.perf_counter() - start) / runs
+        sys.stdout.write(f"{name:<18} {len(data) / 1024:>9.0f} KiB  {elapsed * 1000:8.1f} ms\n")
