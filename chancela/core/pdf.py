@@ -469,7 +469,7 @@ def pdf_inspect(data: bytes, *, filename: str, field: str | None = None) -> PdfI
             "Baixe ou gere o arquivo de novo.",
             field,
         )
-    if ISOLATE and hasattr(os, "fork"):
+    if ISOLATE and hasattr(os, "fork") and os.path.exists("/proc/self/statm"):  # Linux
         outcome, detail = _inspect_isolated(data)
     else:
         outcome, detail = _inspect_budgeted(data, time.monotonic() + MAX_SECONDS)
