@@ -77,6 +77,12 @@ class BatchIn(StrictSchema):
         ..., max_length=150, pattern=NON_BLANK, examples=["Contrato de rematrícula 2027"]
     )
     message: str = Field("", max_length=3000)
+    biometrics_justification: str = Field(
+        "",
+        max_length=1000,
+        description="Por que pedir selfie ou documento oficial a alunos menores de 18 anos "
+        "(LGPD arts. 11 e 14), quando o tipo de documento não traz uma justificativa.",
+    )
     external_id: str = Field(
         "",
         max_length=100,
@@ -263,6 +269,7 @@ def create_batch(request: HttpRequest, payload: BatchIn) -> Status:
         document_type=document_type,
         title=payload.title,
         message=payload.message,
+        biometrics_justification=payload.biometrics_justification,
         external_id=payload.external_id,
         rows=rows,
         row_pdfs=pdfs,

@@ -201,6 +201,7 @@ def row_problems(
     document_type: DocumentType,
     today: date,
     context: PlanContext | None = None,
+    biometrics_justification: str = "",
 ) -> list[Problem]:
     """Every problem of a row's fields (the PDF is checked separately)."""
     problems: list[Problem] = []
@@ -301,6 +302,7 @@ def row_problems(
             guardians=inputs.guardians,
             on=today,
             context=context,
+            biometrics_justification=biometrics_justification,
         )
     except SigningError as error:
         problems.append(_problem(_plan_field(error.field, data), error.code, error.message))

@@ -34,6 +34,14 @@ class BatchUploadForm(forms.Form):
         max_length=3000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    biometrics_justification = forms.CharField(
+        label="Justificativa para biometria de menor de 18 anos (opcional)",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Só quando a configuração ou o tipo pede selfie ou documento oficial e há "
+        "alunos de 16 ou 17 anos (LGPD arts. 11 e 14). Em branco: a do tipo de documento.",
+    )
     csv_file = forms.FileField(
         label="Planilha (Excel .xlsx ou CSV)",
         help_text="Uma linha por aluno, com os responsáveis: a primeira aba de um .xlsx, ou um "

@@ -45,6 +45,9 @@ class Batch(models.Model):
     )
     title = models.CharField(_("título"), max_length=150)
     message = models.TextField(_("mensagem"), blank=True, max_length=3000)
+    # Why biometrics may be asked of a minor in this batch (chancela.signing.policy); empty:
+    # the document type's justification applies.
+    biometrics_justification = models.TextField(blank=True, max_length=1000)
     # Given by the host ERP: a second POST with the same external_id returns the same batch.
     external_id = models.CharField(max_length=100, blank=True)
     # SHA-256 of the content the host sent (``batch_create``): a replay must match it exactly.

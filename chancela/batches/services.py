@@ -112,6 +112,7 @@ def _batch_fingerprint(
     message: str,
     rows: Sequence[tuple[int, dict[str, str]]],
     row_pdfs: dict[int, RowPdf],
+    biometrics_justification: str = "",
 ) -> str:
     """The content a host sent: what a replay of the same ``external_id`` must repeat."""
     return content_fingerprint(
@@ -120,6 +121,12 @@ def _batch_fingerprint(
             "document_type": document_type.pk,
             "title": title,
             "message": message,
+            # Only when given: fingerprints of batches without one stay as they were.
+            **(
+                {"biometrics_justification": biometrics_justification}
+                if biometrics_justification
+                else {}
+            ),
             "rows": [[line, _clean_row(data)] for line, data in rows],
             "pdfs": {
                 str(line): [pdf.filename, hashlib.sha256(pdf.content).hexdigest()]
@@ -163,6 +170,7 @@ def batch_create_or_replay(
     zip_pdfs: Iterable[ZipPdf] = (),
     row_pdfs: dict[int, RowPdf] | None = None,
     message: str = "",
+    biometrics_justification: str = "",
     external_id: str = "",
     csv_filename: str = "",
     zip_filename: str = "",
@@ -181,6 +189,7 @@ def batch_create_or_replay(
     winner's batch.
     """
     title, message = _clean_title(title, message)
+    justification = " ".join((biometrics_justification or "").split())[:1000]
     batch_check_context(unit=unit, document_type=document_type)
     if not rows:
         raise BatchError("rows_required", "O lote não tem nenhuma linha.", "rows")
@@ -194,6 +203,7 @@ def batch_create_or_replay(
             message=message,
             rows=rows,
             row_pdfs=row_pdfs or {},
+            biometrics_justification=justification,
         )
         replay = _batch_replay(unit=unit, external_id=external_id, fingerprint=fingerprint)
         if replay is not None:
@@ -205,6 +215,7 @@ def batch_create_or_replay(
         document_type=document_type,
         title=title,
         message=message,
+        biometrics_justification=justification,
         external_id=external_id,
         input_fingerprint=fingerprint,
         csv_filename=(csv_filename or "")[:200],
@@ -221,7 +232,12 @@ def batch_create_or_replay(
             line=line,
             data=clean,
             problems=row_problems(
-                clean, unit=unit, document_type=document_type, today=today, context=context
+                clean,
+                unit=unit,
+                document_type=document_type,
+                today=today,
+                context=context,
+                biometrics_justification=justification,
             ),
         )
         built.append(row)
@@ -334,7 +350,11 @@ def batch_row_update(*, row: BatchRow, data: dict[str, str], pdf: RowPdf | None 
         key: str(data.get(key, row.data.get(key, "")) or "").strip()[:300] for key in FIELD_KEYS
     }
     problems = row_problems(
-        clean, unit=batch.unit, document_type=batch.document_type, today=timezone.localdate()
+        clean,
+        unit=batch.unit,
+        document_type=batch.document_type,
+        today=timezone.localdate(),
+        biometrics_justification=batch.biometrics_justification,
     )
     pdf_path, pdf_filename = row.pdf_path, row.pdf_filename
     pdf_checks = [p for p in row.problems if p["field"] == "pdf"]
@@ -451,6 +471,7 @@ def _row_create(batch: Batch, row: BatchRow) -> None:
             student=inputs.student,
             guardians=inputs.guardians,
             message=batch.message,
+            biometrics_justification=batch.biometrics_justification,
             external_id=row_external_id(batch=batch, row=row),
             created_by=batch.started_by or batch.created_by,
             api_key=batch.created_by_api_key,

@@ -80,6 +80,7 @@ def batch_new(request: HttpRequest) -> HttpResponse:
                 document_type=data["document_type"],
                 title=data["title"],
                 message=data["message"],
+                biometrics_justification=data["biometrics_justification"],
                 rows=rows,
                 zip_pdfs=zip_pdfs_read(zip_file, size=zip_file.size, report=report),
                 notes=report.notes,

@@ -426,20 +426,31 @@ def test_it_requires_a_justification_for_biometrics_of_a_minor_in_the_api(
 def test_it_requires_a_justification_for_biometrics_of_a_minor_in_a_batch(
     school, age, given, accepted, minor
 ):
-    if given == "request":
-        pytest.skip("a batch carries no justification of its own: the type's applies")
     extra = {"required_auths": ["selfie"]}
     if given == "type":
         extra["minor_biometrics_justification"] = JUSTIFICATION
     document_type = school.document_type(Case("x", {}), **extra)
-    problems = row_problems(
-        good_row(1, age=age), unit=school.unit, document_type=document_type, today=_today()
+    batch = make_batch(
+        school.unit,
+        document_type,
+        [good_row(1, age=age)],
+        biometrics_justification=JUSTIFICATION if given == "request" else "",
     )
-    if accepted:
-        assert problems == []
-    else:
-        assert [p["code"] for p in problems] == ["biometrics_justification_required"]
-        assert f"({age} anos)" in problems[0]["message"]
+    row = batch.rows.get()
+    if not accepted:
+        assert [p["code"] for p in row.problems] == ["biometrics_justification_required"]
+        assert f"({age} anos)" in row.problems[0]["message"]
+        return
+    assert row.problems == []
+    batch_start(batch=batch)
+    batch_process(batch_id=str(batch.public_id))
+    row.refresh_from_db()
+    assert row.state == RowState.CREATED, row.error
+    events = RequestEvent.objects.filter(request=row.request, kind="biometrics_justified")
+    assert events.exists() is minor
+    if minor:
+        source = "informada no envio" if given == "request" else "do tipo de documento"
+        assert JUSTIFICATION in events.get().message and source in events.get().message
 
 
 @pytest.mark.parametrize(("age", "given", "accepted", "minor"), BIOMETRICS)
@@ -553,3 +564,25 @@ def test_it_marks_an_icp_brasil_type_on_the_send_screen(client, school):
     client.force_login(school.user)
     page = html_lib.unescape(client.get(SEND_URL).content.decode())
     assert "Diploma digital (exige ICP-Brasil: não é enviado pela Clicksign)" in page
+
+
+def test_it_takes_a_batchs_biometrics_justification_through_the_api(school):
+    document_type = school.document_type(Case("x", {}), required_auths=["selfie"])
+    row: dict[str, Any] = dict(good_row(1, age=17))
+    row["document"] = {
+        "filename": f"{row['student_code']}.pdf",
+        "content_base64": base64.b64encode(_pdf()).decode(),
+    }
+    body = {
+        "unit": school.unit.code,
+        "document_type": document_type.code,
+        "title": "Rematrícula",
+        "rows": [row],
+        "start": False,
+    }
+    post = {"content_type": "application/json", "HTTP_AUTHORIZATION": f"Bearer {school.key}"}
+    refused = school.client.post("/api/v1/batches", data=json.dumps(body), **post).json()
+    assert refused["rows"][0]["problems"][0]["code"] == "biometrics_justification_required"
+    body["biometrics_justification"] = JUSTIFICATION
+    accepted = school.client.post("/api/v1/batches", data=json.dumps(body), **post).json()
+    assert accepted["rows"][0]["problems"] == []
