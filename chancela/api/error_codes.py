@@ -69,6 +69,11 @@ CATALOGUE: dict[str, ErrorCode] = {
         409, "O PDF assinado ainda não foi arquivado.", "Tente de novo mais tarde."
     ),
     "action_not_allowed": ErrorCode(409, "A situação da solicitação não permite a ação."),
+    "signer_group_not_started": ErrorCode(
+        409,
+        "O signatário pertence a um grupo que ainda não começou a assinar.",
+        "Lembre quando o grupo anterior terminar (a Clicksign o convida nessa hora).",
+    ),
     "remind_too_soon": ErrorCode(
         429, "A Clicksign aceita um lembrete por minuto.", "Espere `Retry-After` segundos."
     ),

@@ -339,7 +339,13 @@ def _apply(document: Document, event: DocumentEvent, remote_status: str) -> None
             message=message,
             data={**base, "reasons": reasons, "comment": comment},
         )
-        if not moved:
+        if moved:
+            # Stop the document at Clicksign (reminders to the others), after this commits.
+            from chancela.signing.tasks import stop_refused_at_clicksign
+
+            refused = SignatureRequest.objects.only("public_id").get(pk=request_id)
+            stop_refused_at_clicksign.enqueue(str(refused.public_id), 1)
+        else:
             line(message, reasons=reasons, comment=comment)
     elif name in ("auto_close", "close"):
         _document_finished(document, name, DocumentStatus.CLOSED)

@@ -103,6 +103,13 @@ def _clicksign_failure(request: SignatureRequest, error: ClicksignError, doing: 
 # ---------------------------------------------------------------------- remind
 
 
+def signing_group_current(request: SignatureRequest) -> int | None:
+    """The group Clicksign is collecting signatures from: the lowest group with a pending
+    signer (None when nobody is pending)."""
+    groups = request.signers.filter(status=SignerStatus.PENDING).values_list("group", flat=True)
+    return min(groups, default=None)
+
+
 def signature_request_remind(
     *, request: SignatureRequest, signer: Signer | None = None, actor: Actor
 ) -> str:
@@ -130,17 +137,34 @@ def signature_request_remind(
                 "action_not_allowed",
                 f"{signer.name} ainda não foi registrado na Clicksign: aguarde o fim do envio.",
             )
+        current = signing_group_current(request)
+        if current is not None and signer.group > current:
+            # Clicksign refuses (422) a notification to a signer whose group has not started.
+            raise ActionError(
+                "signer_group_not_started",
+                f"{signer.name} assina no grupo {signer.group}, que ainda não começou: a "
+                f"Clicksign só o convida quando o grupo {current} terminar de assinar. Até lá "
+                "não há lembrete a enviar — lembre os signatários pendentes do grupo "
+                f"{current}.",
+            )
         target = signer.name
     else:
         if not request.signers.filter(status=SignerStatus.PENDING).exists():
             raise ActionError("action_not_allowed", "Todos os signatários já responderam.")
         target = "todos os signatários pendentes"
+    document_ids = [
+        d for d in request.documents.values_list("clicksign_document_id", flat=True) if d
+    ]
     try:
         with _client(request) as client:
             if signer is not None:
-                client.notify_signer(request.clicksign_envelope_id, signer.clicksign_signer_id)
+                client.notify_signer(
+                    request.clicksign_envelope_id,
+                    signer.clicksign_signer_id,
+                    document_ids=document_ids,
+                )
             else:
-                client.notify_envelope(request.clicksign_envelope_id)
+                client.notify_envelope(request.clicksign_envelope_id, document_ids=document_ids)
     except ClicksignRetryableError as error:
         if error.is_rate_limit:
             wait = error.wait_seconds(default=60)
@@ -168,6 +192,77 @@ def signature_request_remind(
         extra={"request_id": str(request.public_id), "signer": bool(signer)},
     )
     return f"Lembrete enviado a {target}."
+
+
+# ---------------------------------------------------------------------- refusal
+
+
+@dataclass(frozen=True)
+class StopOutcome:
+    state: str  # stopped | nothing | retry | failed
+    retry_in: float | None = None
+
+
+def signature_request_stop_after_refusal(*, request_public_id: str) -> StopOutcome:
+    """Stop a refused request at Clicksign: cancel its documents still running there.
+
+    Every send asks ``block_after_refusal`` (so nobody signs after a refusal), but whether that
+    also stops Clicksign's automatic reminders is undocumented — and a refused request is over in
+    Chancela. Cancelling the documents is the one stop both APIs document: the other signers
+    get no more reminders and cannot sign. The request stays "Recusado".
+    """
+    request = (
+        SignatureRequest.objects.select_related("config")
+        .filter(public_id=request_public_id)
+        .first()
+    )
+    if request is None or request.status != RequestStatus.REFUSED:
+        return StopOutcome("nothing")
+    if not request.clicksign_envelope_id:
+        return StopOutcome("nothing")
+    # Every document Clicksign has (a refused one is still running there, whatever its row
+    # shows here); one it already closed or cancelled is left alone.
+    documents = [d for d in request.documents.all() if d.clicksign_document_id]
+    stopped = 0
+    try:
+        with _client(request) as client:
+            for document in documents:
+                try:
+                    client.document_cancel(
+                        request.clicksign_envelope_id, document.clicksign_document_id
+                    )
+                    stopped += 1
+                except ClicksignPermanentError:
+                    remote = client.document_get(
+                        request.clicksign_envelope_id, document.clicksign_document_id
+                    )
+                    if remote.status not in ("canceled", "closed"):
+                        raise
+    except ClicksignRetryableError as error:
+        return StopOutcome("retry", retry_in=max(error.retry_after or 0.0, 30.0))
+    except ClicksignError as error:
+        request_event_add(
+            request=request,
+            source=RequestEvent.Source.CHANCELA,
+            kind="refusal_stop_failed",
+            message="Não foi possível cancelar na Clicksign os documentos da solicitação recusada "
+            f"({_describe_error(error)}); os demais signatários podem continuar recebendo "
+            "lembretes até que alguém cancele na Clicksign.",
+        )
+        return StopOutcome("failed")
+    if stopped:
+        request_event_add(
+            request=request,
+            source=RequestEvent.Source.CHANCELA,
+            kind="refusal_stopped_at_clicksign",
+            message=f"Após a recusa, {stopped} documento(s) cancelado(s) na Clicksign: os demais "
+            "signatários deixam de receber lembretes e não podem mais assinar.",
+        )
+    return StopOutcome("stopped" if stopped else "nothing")
+
+
+def _describe_error(error: ClicksignError) -> str:
+    return (error.detail or error.message).rstrip(". ")
 
 
 # ---------------------------------------------------------------------- cancel

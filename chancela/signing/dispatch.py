@@ -325,6 +325,7 @@ def _step_envelope(run: _Run, look: bool) -> None:
         remind_interval=request.remind_interval,
         deadline_at=request.deadline_at,
         default_message=request.message or None,
+        block_after_refusal=True,
     )
     run.created_envelope_id = envelope.id
     kill_point("envelope:after_call")
@@ -364,6 +365,7 @@ def send_settings(request: SignatureRequest) -> SendSettings:
         deadline_at=request.deadline_at,
         remind_interval=request.remind_interval,
         message=request.message or None,
+        block_after_refusal=True,
         sequence_enabled=len(groups) > 1,
     )
 

@@ -18,6 +18,24 @@ def dispatch_signature_request(request_public_id: str) -> str:
 
 
 @task()
+def stop_refused_at_clicksign(request_public_id: str, attempt: int) -> str:
+    """After a refusal: cancel the request's remaining documents at Clicksign (enqueued with the
+    refusal's processing); re-enqueued with a backoff while Clicksign cannot be reached."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chancela.signing.actions import signature_request_stop_after_refusal
+
+    outcome = signature_request_stop_after_refusal(request_public_id=request_public_id)
+    if outcome.retry_in is not None and attempt < 10:
+        stop_refused_at_clicksign.using(
+            run_after=timezone.now() + timedelta(seconds=outcome.retry_in)
+        ).enqueue(request_public_id, attempt + 1)
+    return outcome.state
+
+
+@task()
 def sweep_stalled_dispatches() -> int:
     """Periodic: re-enqueue requests whose dispatch worker died or whose job was lost."""
     return dispatches_sweep()

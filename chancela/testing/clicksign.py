@@ -210,3 +210,31 @@ def webhook_receiver(settings: Any) -> Iterator[WebhookReceiver]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def signing_keys(emulator: EmulatorHandle, signer: Any) -> list[str]:
+    """The emulator's ids to sign or refuse as ``signer`` (a Chancela ``Signer`` row): on 3.0
+    its envelope signer id; on 1.9 the ``request_signature_key`` of each of its lists on the
+    request's documents (its ``clicksign_signer_id`` is the reusable account signer)."""
+    request = signer.request
+    if request.config.clicksign_api != API_LEGACY:
+        return [signer.clicksign_signer_id]
+    documents = set(request.documents.values_list("clicksign_document_id", flat=True))
+    return [
+        entry["id"]
+        for envelope in emulator.control.envelopes()
+        if envelope["legacy"] and envelope["documents"][0]["id"] in documents
+        for entry in envelope["signers"]
+        if entry["legacy_key"] == signer.clicksign_signer_id
+    ]
+
+
+def emulator_sign(emulator: EmulatorHandle, signer: Any) -> None:
+    """The signer signs every document of its request at the emulator (either API)."""
+    for key in signing_keys(emulator, signer):
+        emulator.control.sign(key)
+
+
+def emulator_refuse(emulator: EmulatorHandle, signer: Any, **refusal: Any) -> None:
+    """The signer refuses at the emulator (either API; on 1.9 its first list)."""
+    emulator.control.refuse(signing_keys(emulator, signer)[0], **refusal)

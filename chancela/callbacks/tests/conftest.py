@@ -17,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 
 from chancela.clicksign.client import ClicksignClient
 from chancela.clicksign.ratelimit import LIMITS
+from chancela.clicksign.types import API_LEGACY
 from chancela.esign.clients import client_for_config
 from chancela.esign.connection import signature_config_register_webhook
 from chancela.esign.models import SignatureConfig
@@ -92,10 +93,21 @@ def cb(
     settings: Any,
     db: Any,
     monkeypatch: pytest.MonkeyPatch,
+    clicksign_api: str,
 ) -> Iterator[Setup]:
+    """Parametrise ``clicksign_api`` (indirect) to run on API 1.9: the configuration then
+    belongs to an old account of the emulator (no envelopes)."""
     monkeypatch.setitem(LIMITS, "sandbox", 100_000)
     point_clicksign_at(settings, cb_emulator)
-    config = make_config(make_unit(), token=cb_emulator.token, api_user_email=DEMO_API_USER_EMAIL)
+    token = cb_emulator.token
+    if clicksign_api == API_LEGACY:
+        token = cb_emulator.control.create_account(
+            api_user_email=DEMO_API_USER_EMAIL, envelopes_enabled=False, rate_limit=10_000
+        )["token"]
+    config = make_config(make_unit(), token=token, api_user_email=DEMO_API_USER_EMAIL)
+    if clicksign_api == API_LEGACY:
+        SignatureConfig.objects.filter(pk=config.pk).update(clicksign_api=API_LEGACY)
+        config.refresh_from_db()
     config = signature_config_register_webhook(actor=None, config=config) and config
     config.refresh_from_db()
     client = client_for_config(config)

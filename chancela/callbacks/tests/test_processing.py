@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pytest
 from django.test import Client
 
 from chancela.callbacks.models import AppliedEvent, CallbackState, InboundCallback
@@ -13,7 +14,7 @@ from chancela.callbacks.tests.conftest import deliver, run_jobs
 from chancela.notifications.models import OutboundEvent
 from chancela.notifications.services import host_endpoint_create
 from chancela.signing.models import DocumentStatus, RequestEvent, RequestStatus, SignerStatus
-from chancela.testing.clicksign import ReceivedRequest
+from chancela.testing.clicksign import API_VERSIONS, ReceivedRequest, emulator_refuse, emulator_sign
 from chancela.testing.receiver import http_receiver
 from clicksign_emulator import webhook_signature
 
@@ -30,10 +31,11 @@ def _signed_file_bytes(cb, document) -> bytes:
     ).content
 
 
+@pytest.mark.parametrize("clicksign_api", API_VERSIONS, indirect=True)
 def test_it_signs_archives_and_finishes_a_request(cb, client: Client):
     request = cb.send(signers=2, documents=2)
     for signer in request.signers.all():
-        cb.emulator.control.sign(signer.clicksign_signer_id)
+        emulator_sign(cb.emulator, signer)
     _deliver_all(cb, client)
     request.refresh_from_db()
     assert request.status == RequestStatus.SIGNED
@@ -74,12 +76,11 @@ def test_it_tells_the_host_erp_each_status_change_signed_per_standard_webhooks(c
             assert {"webhook-id", "webhook-timestamp", "webhook-signature"} <= set(received.headers)
 
 
+@pytest.mark.parametrize("clicksign_api", API_VERSIONS, indirect=True)
 def test_it_records_a_refusal_with_reasons_and_comment(cb, client: Client):
     request = cb.send(signers=2)
     refuser = request.signers.first()
-    cb.emulator.control.refuse(
-        refuser.clicksign_signer_id, reasons=["Dados incorretos"], comment="CPF errado"
-    )
+    emulator_refuse(cb.emulator, refuser, reasons=["Dados incorretos"], comment="CPF errado")
     _deliver_all(cb, client)
     request.refresh_from_db()
     refuser.refresh_from_db()
@@ -92,6 +93,7 @@ def test_it_records_a_refusal_with_reasons_and_comment(cb, client: Client):
     assert request.documents.get().status == DocumentStatus.REFUSED
 
 
+@pytest.mark.parametrize("clicksign_api", API_VERSIONS, indirect=True)
 def test_it_cancels_when_the_document_is_canceled_at_clicksign(cb, client: Client):
     request = cb.send()
     document = request.documents.get()
@@ -214,9 +216,10 @@ def test_it_reports_a_callback_parked_for_too_long(cb, client: Client, settings)
     assert "/callbacks/?situacao=failed" in mail.outbox[0].body
 
 
+@pytest.mark.parametrize("clicksign_api", API_VERSIONS, indirect=True)
 def test_it_applies_duplicates_once(cb, client: Client):
     request = cb.send()
-    cb.emulator.control.sign(request.signers.get().clicksign_signer_id)
+    emulator_sign(cb.emulator, request.signers.get())
     deliveries = cb.deliveries()
     for received in deliveries + deliveries:
         assert deliver(client, received) == 200

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from io import StringIO
 
+import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -14,8 +15,10 @@ from chancela.callbacks.reconcile import call_budget, requests_reconcile, stale_
 from chancela.callbacks.tests.conftest import run_jobs
 from chancela.clicksign.ratelimit import LIMITS
 from chancela.signing.models import RequestStatus, SignatureRequest, SignerStatus
+from chancela.testing.clicksign import API_VERSIONS, emulator_refuse, emulator_sign
 
 
+@pytest.mark.parametrize("clicksign_api", API_VERSIONS, indirect=True)
 def test_it_brings_every_request_to_its_final_state_without_webhooks(cb):
     control = cb.emulator.control
     control.webhook_settings(enabled=False)
@@ -25,11 +28,11 @@ def test_it_brings_every_request_to_its_final_state_without_webhooks(cb):
     expired = cb.send(deadline_days=1)
     partial = cb.send(signers=2, deadline_days=1)
     for signer in signed.signers.all():
-        control.sign(signer.clicksign_signer_id)
-    control.refuse(refused.signers.first().clicksign_signer_id, reasons=["Outro"], comment="não")
+        emulator_sign(cb.emulator, signer)
+    emulator_refuse(cb.emulator, refused.signers.first(), reasons=["Outro"], comment="não")
     document = canceled.documents.get()
     cb.client.document_cancel(canceled.clicksign_envelope_id, document.clicksign_document_id)
-    control.sign(partial.signers.first().clicksign_signer_id)
+    emulator_sign(cb.emulator, partial.signers.first())
     control.advance(2 * 86400)
 
     for _ in range(5):
