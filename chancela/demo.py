@@ -12,7 +12,11 @@ from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 from django.utils import timezone
 
-from chancela.esign.connection import WebhookRegistration, signature_config_register_webhook
+from chancela.esign.connection import (
+    WebhookRegistration,
+    signature_config_register_webhook,
+    signature_config_test_connection,
+)
 from chancela.esign.models import SignatureConfig
 from chancela.esign.services import (
     document_type_create,
@@ -308,6 +312,9 @@ def demo_webhook_register() -> WebhookRegistration | None:
         return None
     if config.token != DEMO_SANDBOX_TOKEN:
         config = signature_config_update(actor=None, config=config, token=DEMO_SANDBOX_TOKEN)
+    # Detect the API the demo account speaks (make run on either API: CHANCELA_DEMO_CLICKSIGN_API).
+    signature_config_test_connection(actor=None, config=config)
+    config.refresh_from_db()
     return signature_config_register_webhook(actor=None, config=config)
 
 

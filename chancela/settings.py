@@ -410,6 +410,12 @@ CHANCELA_CALLBACK_PARK_MAX_ATTEMPTS = env_int("CHANCELA_CALLBACK_PARK_MAX_ATTEMP
 # Signed files: size cap of the download, and extra hosts allowed to serve them (comma
 # separated host[:port]) besides Clicksign's S3 buckets and the environment's service host.
 CHANCELA_SIGNED_FILE_MAX_BYTES = env_int("CHANCELA_SIGNED_FILE_MAX_BYTES", 60 * 1024 * 1024)
+# `make run` only: the Clicksign API the local emulator's demo accounts speak ("3.0" envelopes,
+# or "1.9": old accounts without envelopes). "Testar conexão" detects it at every start.
+CHANCELA_DEMO_CLICKSIGN_API = env_str("CHANCELA_DEMO_CLICKSIGN_API", "3.0")
+if CHANCELA_DEMO_CLICKSIGN_API not in ("3.0", "1.9"):
+    raise ImproperlyConfigured("CHANCELA_DEMO_CLICKSIGN_API must be 3.0 or 1.9.")
+
 CHANCELA_SIGNED_FILE_HOSTS = [
     h.strip() for h in env_str("CHANCELA_SIGNED_FILE_HOSTS", "").split(",") if h.strip()
 ]

@@ -63,6 +63,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--state-file",
         help="keep the state in this file across restarts (loaded at start, saved on change)",
     )
+    parser.add_argument(
+        "--demo-api",
+        choices=["3.0", "1.9"],
+        default="3.0",
+        help="1.9: the demo accounts are old ones (envelopes answer 503; API 1.9 works)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every HTTP request")
     return parser.parse_args(argv)
 
@@ -98,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                 environment=C.PRODUCTION,
                 api_user_email=C.DEMO_API_USER_EMAIL,
                 name="Demo Chancela (produção)",
+                envelopes_enabled=args.demo_api == "3.0",
             )
         )
     server = EmulatorServer(
@@ -120,6 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         if state_load(server.emulator, path):
             _say(f"Clicksign emulator state loaded from {path}")
         keeper = StateKeeper(server.emulator, path)
+    if not args.no_demo_account:
+        # The API the demo runs on wins over a saved state (``make run`` on either API).
+        for key in (C.DEMO_ACCOUNT_KEY, C.DEMO_PRODUCTION_ACCOUNT_KEY):
+            account = server.emulator.accounts.get(key)
+            if account is not None:
+                account.envelopes_enabled = args.demo_api == "3.0"
     # A SIGTERM (``make run`` stopping its children) ends like Ctrl-C: the state is saved.
     signal.signal(signal.SIGTERM, _interrupt)
     server.start()
@@ -127,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
         keeper.start()
     _say(f"Clicksign emulator listening on {server.base_url}")
     _say(f"  API v3:      {server.api_url}")
+    _say(f"  API 1.9:     {server.base_url}/api/v1 (?access_token=)")
+    if args.demo_api == "1.9":
+        _say("  Demo accounts: old ones (no envelopes; API 1.9 only)")
     _say(f"  Mailbox:     {server.emulator.public_url}/")
     _say(f"  Control API: {server.emulator.public_url}/__emulator/")
     if not args.no_demo_account:

@@ -238,6 +238,8 @@ def signature_request_stop_after_refusal(*, request_public_id: str) -> StopOutco
                     )
                     if remote.status not in ("canceled", "closed"):
                         raise
+                    # Already stopped (a retried job, or someone at Clicksign): same outcome.
+                    stopped += remote.status == "canceled"
     except ClicksignRetryableError as error:
         return StopOutcome("retry", retry_in=max(error.retry_after or 0.0, 30.0))
     except ClicksignError as error:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from chancela.core.management.commands.run_local import link_demo_to_emulator
+from chancela.core.management.commands.run_local import link_demo_to_emulator, local_processes
 from chancela.demo import demo_config, seed_demo
 from chancela.esign.clients import client_for_config
 from chancela.esign.models import ConfigAuditEntry
@@ -40,6 +40,26 @@ def test_it_registers_the_demo_webhook_again_at_every_start(settings, clicksign_
     assert config.previous_webhook_secret == first_secret  # still accepted for a while
     registered = config.audit_entries.filter(action=ConfigAuditEntry.Action.WEBHOOK_REGISTERED)
     assert registered.count() == 2 and all(entry.actor is None for entry in registered)
+
+
+def test_it_runs_the_demo_on_api_1_9_when_asked(settings, clicksign_emulator):
+    """CHANCELA_DEMO_CLICKSIGN_API=1.9 starts the emulator with ``--demo-api 1.9`` (old demo
+    accounts); the start detects it and registers the webhook through /api/v2."""
+    settings.CHANCELA_DEMO_CLICKSIGN_API = "1.9"
+    emulator = [argv for name, argv in local_processes("python", 8000) if name == "emulator"][0]
+    assert emulator[-2:] == ["--demo-api", "1.9"]
+    point_clicksign_at(settings, clicksign_emulator)
+    clicksign_emulator.control.update_account(
+        clicksign_emulator.account_key, envelopes_enabled=False
+    )
+    seed_demo()
+
+    line = link_demo_to_emulator(clicksign_emulator.base_url)
+
+    config = demo_config()
+    assert config is not None and config.clicksign_api == "1.9"
+    assert "Webhook registrado na Clicksign" in line
+    assert clicksign_emulator.control.requests(method="POST", path="^/api/v2/webhooks$")
 
 
 def test_it_repairs_a_demo_seeded_with_an_old_token(settings, clicksign_emulator):

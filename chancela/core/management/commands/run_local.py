@@ -104,6 +104,8 @@ def local_processes(python: str, web_port: int) -> list[tuple[str, list[str]]]:
                 [
                     python, "-m", "clicksign_emulator", "--port", str(EMULATOR_PORT),
                     "--state-file", str(state_file),
+                    # CHANCELA_DEMO_CLICKSIGN_API=1.9: the demo runs on an old account.
+                    "--demo-api", settings.CHANCELA_DEMO_CLICKSIGN_API,
                 ],
             ),
         )  # fmt: skip
