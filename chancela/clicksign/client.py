@@ -799,7 +799,7 @@ class ClicksignClient:
                 first_detail, status=status, method=method, path=path, errors=items
             )
         return ClicksignPermanentError(
-            first_detail or f"A Clicksign recusou a requisição (HTTP {status}).",
+            first_detail or "A Clicksign recusou o pedido sem dizer o motivo.",
             status=status,
             method=method,
             path=path,

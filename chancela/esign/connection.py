@@ -104,7 +104,7 @@ def describe_clicksign_error(
                 f"mesma cota). Tente de novo em {wait} segundos."
             )
         reason = (
-            f"a Clicksign respondeu com erro {error.status}"
+            "a Clicksign está fora do ar ou sobrecarregada no momento"
             if error.status
             else error.message.rstrip(".")
         )
@@ -114,9 +114,15 @@ def describe_clicksign_error(
             "servidor do Chancela."
         )
     field = f" (campo {error.field})" if error.field else ""
+    if error.status == 404:
+        return ConnectionStatus.ERROR, (
+            "A Clicksign não encontrou o que foi pedido: o envelope ou o signatário pode ter "
+            "sido apagado na Clicksign."
+        )
     return ConnectionStatus.ERROR, (
-        f"A Clicksign respondeu com um erro inesperado (HTTP {error.status}){field}: "
-        f"“{error.detail}”."
+        f"A Clicksign recusou o pedido{field}: “{error.detail}”."
+        if error.detail
+        else f"A Clicksign recusou o pedido{field} sem dizer o motivo."
     )
 
 

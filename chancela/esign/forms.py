@@ -123,6 +123,7 @@ class SignatureConfigForm(SignatureSettingsFields):
     unit = forms.ModelChoiceField(
         label="Unidade",
         queryset=Unit.objects.none(),
+        empty_label="Escolha a unidade",
         help_text="A unidade dona da configuração. O compartilhamento definido em "
         "“Informações compartilhadas” diz quais outras unidades também a usam.",
     )
@@ -256,6 +257,21 @@ def other_units_field(units: QuerySet[Unit], what: str) -> forms.ModelMultipleCh
     )
 
 
+class ConfigChoiceField(forms.ModelChoiceField):
+    """A configuration by its name, with its environment only when the name does not say it
+    already (never "Clicksign Sandbox (homologação) (Sandbox (homologação))")."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("empty_label", "Escolha a configuração")
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj: Any) -> str:
+        environment = str(obj.get_environment_display())
+        if environment.split(" (")[0].lower() in obj.name.lower():
+            return str(obj.name)
+        return f"{obj.name} ({environment})"
+
+
 class DocumentTypeForm(forms.Form):
     code = forms.CharField(
         label="Código",
@@ -270,7 +286,7 @@ class DocumentTypeForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text="Unidades que enviam este tipo de documento.",
     )
-    config = forms.ModelChoiceField(
+    config = ConfigChoiceField(
         label="Configuração de assinatura",
         queryset=SignatureConfig.objects.none(),
         help_text="Só aparecem configurações ativas. A configuração precisa atender todas as "
@@ -454,7 +470,7 @@ class RepointForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Marque ao menos um tipo de documento."},
     )
-    config = forms.ModelChoiceField(
+    config = ConfigChoiceField(
         label="Nova configuração",
         queryset=SignatureConfig.objects.none(),
         error_messages={"required": "Escolha a configuração de destino."},
@@ -486,7 +502,9 @@ class DocumentTypeSignerForm(forms.Form):
     """A signer fixed on a document type: a person of one of its units (by code, e-mail, CPF)."""
 
     role = forms.ChoiceField(label="Papel", choices=DocumentTypeSigner.Role.choices)
-    unit = forms.ModelChoiceField(label="Unidade", queryset=Unit.objects.none())
+    unit = forms.ModelChoiceField(
+        label="Unidade", queryset=Unit.objects.none(), empty_label="Escolha a unidade"
+    )
     person = forms.CharField(
         label="Pessoa (matrícula, e-mail ou CPF)",
         max_length=100,

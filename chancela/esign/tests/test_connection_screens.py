@@ -207,7 +207,8 @@ def test_it_says_when_clicksign_answers_a_server_error(client, emulated_config, 
 
     html = _test_connection(client, emulated_config).content.decode()
 
-    assert "a Clicksign respondeu com erro 502" in html
+    assert "a Clicksign está fora do ar ou sobrecarregada no momento" in html
+    assert "502" not in html  # no HTTP codes in front of staff
     emulated_config.refresh_from_db()
     assert emulated_config.last_connection_status == "unreachable"
 

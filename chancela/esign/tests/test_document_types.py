@@ -216,3 +216,19 @@ def test_it_asks_to_confirm_repointing_types_that_other_units_use(client):
     assert shared.config == new
     entry = ConfigAuditEntry.objects.get(action=ConfigAuditEntry.Action.OTHER_UNITS_CONFIRMED)
     assert entry.config == new and "Colégio Norte" in entry.note
+
+
+def test_it_names_each_configuration_once_and_asks_instead_of_dashes(db):
+    from chancela.esign.forms import ConfigChoiceField
+    from chancela.esign.models import SignatureConfig
+    from chancela.testing.factories import make_config, make_unit
+
+    unit = make_unit()
+    field = ConfigChoiceField(queryset=SignatureConfig.objects.all())
+    said = make_config(unit, name="Clicksign Sandbox (homologação)")
+    plain = make_config(unit, name="Conta da escola", active=False)
+    assert field.label_from_instance(said) == "Clicksign Sandbox (homologação)"
+    assert (
+        field.label_from_instance(plain) == f"Conta da escola ({plain.get_environment_display()})"
+    )
+    assert field.empty_label == "Escolha a configuração"

@@ -16,7 +16,7 @@ from chancela.batches.tests.helpers import good_row
 from chancela.demo import DEMO_PASSWORD, seed_demo
 from chancela.esign.models import DocumentType, SignatureConfig
 from chancela.institutions.models import Unit
-from chancela.signing.models import RequestStatus
+from chancela.signing.models import RequestStatus, SignatureRequest
 from chancela.testing.a11y import axe_blocking_violations
 from chancela.testing.browser import login, save_screenshot
 from chancela.testing.factories import make_signature_request, make_signer_input
@@ -27,8 +27,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(trans
 WIDTHS = {"1366": {"width": 1366, "height": 900}, "390": {"width": 390, "height": 844}}
 
 
-def _screens() -> list[tuple[str, str, int]]:
-    """(screenshot name, path, expected HTTP status) of every screen the admin can open."""
+def _screens() -> tuple[list[tuple[str, str, int]], SignatureRequest]:
+    """(screenshot name, path, expected HTTP status) of every screen the admin can open, and a
+    queued request (its row in the list follows status changes live)."""
     seed_demo()
     centro = Unit.objects.get(code="CENTRO")
     contract = DocumentType.objects.get(code="CONTRATO_MATRICULA")
@@ -43,7 +44,7 @@ def _screens() -> list[tuple[str, str, int]]:
         ],
         status=RequestStatus.AWAITING_SIGNATURES,
     )
-    make_signature_request(centro, contract, title="Declaração — Bruno Lima")
+    queued = make_signature_request(centro, contract, title="Declaração — Bruno Lima")
     batch = batch_create(
         unit=centro,
         document_type=contract,
@@ -78,7 +79,7 @@ def _screens() -> list[tuple[str, str, int]]:
         ("limpeza-de-pessoas", reverse("esign:signer_registration_purge"), 200),
         ("informacoes-compartilhadas", reverse("web:sharing_policy"), 200),
         ("pagina-inexistente-404", "/nao-existe/", 404),
-    ]
+    ], queued
 
 
 def _check_screen(page: Any, name: str, problems: list[str]) -> None:
@@ -120,10 +121,12 @@ def _check_menu_at(page: Any, width: str) -> None:
 
 
 def test_it_shows_every_screen_accessibly_at_both_widths(chromium, tmp_path):
-    screens = _screens()
+    screens, queued = _screens()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     problems: list[str] = []
+    statuses = {"1366": RequestStatus.SENDING, "390": RequestStatus.AWAITING_SIGNATURES}
+    labels = {"1366": "Enviando", "390": "Aguardando assinaturas"}
     with running(web_process(port, tmp_path, process_env(), workers=1)) as (web,):
         wait_for_http(f"{base}/entrar/", process=web)
         for width, viewport in WIDTHS.items():
@@ -146,6 +149,11 @@ def test_it_shows_every_screen_accessibly_at_both_widths(chromium, tmp_path):
                 response = page.goto(f"{base}{path}")
                 assert response is not None and response.status == status, (name, path)
                 _check_screen(page, f"{name}-{width}", problems)
+                if name == "documentos-em-assinatura":
+                    # Live: a row in flight follows its request without a reload.
+                    row = page.locator(f"#req-{queued.public_id}")
+                    SignatureRequest.objects.filter(pk=queued.pk).update(status=statuses[width])
+                    expect(row.locator(".badge").first).to_have_text(labels[width], timeout=20_000)
                 if name == "documentos-em-assinatura" and width == "390":
                     # The list as cards: every row's status is on screen, not off to the right.
                     for badge in page.locator("table.request-list .badge").all():
