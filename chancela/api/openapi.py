@@ -145,6 +145,27 @@ _WITH_LEGAL_VALIDITY = {
     ("post", "/signature-requests/{request_id}/cancel"),
 }
 
+# What a client can do next with the id a creation answers (OpenAPI links).
+_REQUEST_ID = {"request_id": "$response.body#/id"}
+_BATCH_ID = {"batch_id": "$response.body#/id"}
+LINKS: dict[tuple[str, str], dict[str, tuple[tuple[str, str], dict[str, str]]]] = {
+    ("post", "/signature-requests"): {
+        "GetSignatureRequest": (("get", "/signature-requests/{request_id}"), _REQUEST_ID),
+        "RemindSignatureRequest": (
+            ("post", "/signature-requests/{request_id}/remind"),
+            _REQUEST_ID,
+        ),
+        "CancelSignatureRequest": (
+            ("post", "/signature-requests/{request_id}/cancel"),
+            _REQUEST_ID,
+        ),
+    },
+    ("post", "/batches"): {
+        "GetBatch": (("get", "/batches/{batch_id}"), _BATCH_ID),
+        "GetBatchRows": (("get", "/batches/{batch_id}/rows"), _BATCH_ID),
+    },
+}
+
 SIGNATURE_SCHEME = (
     "Assinados conforme [Standard Webhooks](https://www.standardwebhooks.com): o segredo do "
     "destino (`whsec_<base64>`, mostrado uma vez ao cadastrá-lo em *Integrações*) sem o "
@@ -271,10 +292,25 @@ def _webhooks(components: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _add_links(operations: dict[tuple[str, str], dict[str, Any]]) -> None:
+    for key, links in LINKS.items():
+        for status, response in operations[key]["responses"].items():
+            if status.startswith("2"):
+                response["links"] = {
+                    name: {"operationId": operations[target]["operationId"], "parameters": params}
+                    for name, (target, params) in links.items()
+                }
+
+
 def openapi_complete(schema: dict[str, Any]) -> dict[str, Any]:
-    for path, operations in schema["paths"].items():
-        for method, operation in operations.items():
-            _complete_operation((method, path.removeprefix(PREFIX)), operation)
+    operations = {
+        (method, path.removeprefix(PREFIX)): operation
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+    }
+    for key, operation in operations.items():
+        _complete_operation(key, operation)
+    _add_links(operations)
     components = schema["components"]["schemas"]
     _add_component(components, ErrorOut)
     schema["webhooks"] = _webhooks(components)

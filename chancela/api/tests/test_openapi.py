@@ -126,6 +126,10 @@ def test_it_gives_every_operation_examples_and_its_own_error_list(spec):
     signed = operations[("get", "/signature-requests/{request_id}/documents/{document_id}/signed")]
     assert signed["responses"]["200"]["headers"]["X-Chancela-SHA256"]["required"] is True
     assert "409" not in operations[("get", "/batches")]["responses"]
+    links = create["201"]["links"]
+    assert links["GetSignatureRequest"]["parameters"] == {"request_id": "$response.body#/id"}
+    ids = {op["operationId"] for op in operations.values()}
+    assert {link["operationId"] for link in links.values()} <= ids
 
 
 def test_it_lists_statuses_roles_authentications_and_error_codes_as_enums(spec):
