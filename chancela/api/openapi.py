@@ -75,6 +75,7 @@ OPERATION_ERRORS: dict[tuple[str, str], tuple[str, ...]] = {
         "request_not_found",
         "signer_not_found",
         "action_not_allowed",
+        "signer_group_not_started",
         "remind_too_soon",
         "clicksign_error",
     ),

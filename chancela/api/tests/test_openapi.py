@@ -173,3 +173,22 @@ def test_it_describes_the_events_sent_to_the_erp_and_a_real_one_fits(spec):
     schema = webhook["requestBody"]["content"]["application/json"]["schema"]
     errors = [e.message for e in _validator(spec, schema).iter_errors(payload)]
     assert not errors
+
+
+# Codes no operation answers as such: path-level answers (no operation matched, or a crash)
+# and batch rules the one-call batch endpoint turns into a draft batch instead of an error.
+NOT_OPERATION_ERRORS = {
+    "not_found",
+    "method_not_allowed",
+    "server_error",
+    "batch_not_draft",
+    "batch_has_problems",
+    "batch_empty",
+    "pdf_missing",
+}
+
+
+def test_it_gives_every_catalogued_code_an_operation_that_answers_it():
+    listed = {code for codes in OPERATION_ERRORS.values() for code in codes}
+    missing = set(CODES) - listed - NOT_OPERATION_ERRORS
+    assert not missing, f"add these codes to OPERATION_ERRORS in chancela/api/openapi.py: {missing}"
