@@ -13,6 +13,7 @@ depend on this: sagas and deliveries have their own leases and sweepers.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from datetime import datetime, timedelta
@@ -27,9 +28,11 @@ from django_tasks_db.models import DBTaskResult
 from chancela.core.correlation import correlation_id_new, correlation_id_set
 from chancela.core.heartbeat import heartbeat_beat, process_instance
 from chancela.core.models import Heartbeat, PeriodicJobSlot
+from chancela.core.outage import OutageLog
 from chancela.core.periodic import PERIODIC_JOBS, PeriodicJob
 
 logger = logging.getLogger(__name__)
+DATABASE_OUTAGE = OutageLog(logger, "scheduler")
 
 
 def stuck_tasks_release(*, older_than: timedelta | None = None) -> int:
@@ -130,7 +133,12 @@ def run_forever(*, tick_seconds: float = 1.0, iterations: int | None = None) -> 
     while iterations is None or count < iterations:
         try:
             scheduler_tick()
-        except DatabaseError:
-            logger.exception("scheduler tick failed (database unavailable?)")
+        except DatabaseError as exc:
+            # Logged once per outage, not a traceback every tick; the next tick reconnects.
+            DATABASE_OUTAGE.failed(exc)
+            with contextlib.suppress(DatabaseError):
+                connection.close_if_unusable_or_obsolete()
+        else:
+            DATABASE_OUTAGE.ok()
         count += 1
         time.sleep(tick_seconds)

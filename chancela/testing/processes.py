@@ -99,7 +99,9 @@ class ManagedProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def wait_for_http(url: str, *, process: ManagedProcess | None = None, timeout: float = 30) -> None:
+def wait_for_http(url: str, *, process: ManagedProcess | None = None, timeout: float = 120) -> None:
+    """Wait until ``url`` answers. The limit is a ceiling, not a measure: on a loaded 2-core CI
+    box gunicorn has taken over 30 s to boot Django."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and not process.running:

@@ -149,6 +149,12 @@ class Stream:
                 time.sleep(0.002)
 
 
+def database_readiness(port: int) -> tuple[int, bool]:
+    """``/readyz``'s status code and its database check (a JSON answer either way)."""
+    answer = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=30)
+    return answer.status_code, answer.json()["checks"]["database"]["ok"]
+
+
 def manage(env: dict[str, str], *argv: str) -> str:
     done = subprocess.run(  # noqa: S603 - fixed argv
         [sys.executable, "manage.py", *argv],
@@ -176,13 +182,16 @@ def test_it_loses_nothing_and_keeps_its_worker_through_database_outages(cluster,
         threads = [threading.Thread(target=stream.post_until_stopped) for _ in range(2)]
         for thread in threads:
             thread.start()
+        readiness: list[tuple[int, bool]] = []
         try:
             time.sleep(2)
             for _ in range(OUTAGES):
                 cluster.stop()
                 time.sleep(OUTAGE_SECONDS)
+                readiness.append(database_readiness(port))  # the outage shows in /readyz
                 cluster.start()
                 time.sleep(3)
+            readiness.append(database_readiness(port))
         finally:
             stream.stop.set()
             for thread in threads:
@@ -204,6 +213,7 @@ def test_it_loses_nothing_and_keeps_its_worker_through_database_outages(cluster,
     web_log, worker_log = web.log(), worker.log()
 
     assert stream.others == [], stream.others[:5]
+    assert readiness == [(503, False)] * OUTAGES + [(readiness[-1][0], True)]
     assert stream.refusals, "the outages were not seen by the endpoint"
     assert {content_type for _, content_type in stream.refusals} == {"application/json"}
     stored = {key for key, _ in rows}
