@@ -65,19 +65,26 @@ def _request_json(external_id: str, pdf: bytes) -> dict:
     }  # fmt: skip
 
 
-def test_it_sends_signs_and_archives_through_the_real_server_and_worker(
-    e2e_emulator, settings, tmp_path
-):
+def _arrange(emulator, settings) -> tuple[int, str, str]:  # noqa: ANN001
+    """Unit E2E, its configuration on the emulator (webhook registered), document type
+    CONTRATO and an API key; the web server's port, base URL and the key."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     settings.PUBLIC_URL = base
-    point_clicksign_at(settings, e2e_emulator)
+    point_clicksign_at(settings, emulator)
     unit = make_unit(code="E2E")
-    config = make_config(unit, token=e2e_emulator.token, api_user_email=DEMO_API_USER_EMAIL)
+    config = make_config(unit, token=emulator.token, api_user_email=DEMO_API_USER_EMAIL)
     signature_config_register_webhook(actor=None, config=config)
     config.refresh_from_db()
     make_document_type(config, code="CONTRATO")
     _, key = make_api_key(units=[unit])
+    return port, base, key
+
+
+def test_it_sends_signs_and_archives_through_the_real_server_and_worker(
+    e2e_emulator, settings, tmp_path
+):
+    port, base, key = _arrange(e2e_emulator, settings)
     pdf = make_pdf_bytes(pages=2, text="Contrato de ponta a ponta")
 
     env = process_env()
@@ -125,15 +132,7 @@ def test_it_ends_signed_when_the_signer_signs_between_activation_and_notificatio
     then processes it), the only signer signs while it is held, so Clicksign closes the
     envelope and refuses the notification. Webhooks are held back too: the request must end
     signed — never failed — by following Clicksign's state alone."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings.PUBLIC_URL = base
-    point_clicksign_at(settings, e2e_emulator)
-    unit = make_unit(code="E2E")
-    config = make_config(unit, token=e2e_emulator.token, api_user_email=DEMO_API_USER_EMAIL)
-    signature_config_register_webhook(actor=None, config=config)
-    make_document_type(config, code="CONTRATO")
-    _, key = make_api_key(units=[unit])
+    port, base, key = _arrange(e2e_emulator, settings)
     control = e2e_emulator.control
     control.webhook_settings(mode="manual")
     control.add_fault(
