@@ -105,10 +105,19 @@ def _check_menu_at(page: Any, width: str) -> None:
         assert header is not None and header["height"] < 70
         # Administration apart from the daily work, in a group opened on demand.
         expect(nav.get_by_role("link", name="Tipos de documento")).to_be_hidden()
-        nav.get_by_text("Administração", exact=True).click()
+        # With the keyboard alone: focus the group, Enter opens it, Escape closes it.
+        summary = nav.get_by_text("Administração", exact=True)
+        summary.focus()
+        page.keyboard.press("Enter")
         expect(nav.get_by_role("link", name="Tipos de documento")).to_be_visible()
+        page.keyboard.press("Tab")
+        expect(nav.get_by_role("link", name="Configuração", exact=True)).to_be_focused()
         page.keyboard.press("Escape")
         expect(nav.get_by_role("link", name="Tipos de documento")).to_be_hidden()
+        expect(summary).to_be_focused()
+        # The focus is visible: an outline drawn around the focused control.
+        outline = summary.evaluate("el => getComputedStyle(el).outlineStyle")
+        assert outline not in ("", "none"), outline
     else:
         expect(nav).to_be_hidden()
         expect(toggle).to_have_attribute("aria-expanded", "false")
