@@ -626,3 +626,34 @@ def test_it_asks_to_confirm_a_promotion_that_reaches_units_of_other_administrato
     assert not sandbox.active
     assert DocumentType.objects.get(pk=shared.pk).config_id == promotion.target_id
     assert ConfigAuditEntry.Action.OTHER_UNITS_CONFIRMED in actions(sandbox)
+
+
+def test_it_detects_the_production_accounts_own_api_when_promoting(
+    sandbox, admin, clicksign_emulator
+):
+    """The production account may be older than the sandbox one: the promotion's connection
+    test detects its API; nothing is carried over from the sandbox."""
+    old = emulator_account(
+        clicksign_emulator,
+        environment="production",
+        api_user_email=PROD_EMAIL,
+        envelopes_enabled=False,
+    )
+    assert sandbox.clicksign_api == "3.0"
+    promotion = config_promotion_start(
+        actor=admin,
+        source=sandbox,
+        name="Produção",
+        api_user_email=PROD_EMAIL,
+        token=old["token"],
+        notification_email="ti@escola.edu.br",
+    )
+
+    check = config_promotion_test_connection(actor=admin, promotion=promotion)
+
+    assert check.ok and "API 1.9" in check.message
+    target = SignatureConfig.objects.get(pk=promotion.target_id)
+    assert target.clicksign_api == "1.9"
+    promotion.refresh_from_db()
+    config_promotion_register_webhook(actor=admin, promotion=promotion)
+    assert clicksign_emulator.control.requests(method="POST", path="^/api/v2/webhooks$")
