@@ -85,27 +85,25 @@ def figure_p1() -> None:
 
     with counting.counting_setup() as (control, config):
         # v3: one POST per envelope, document and signer, one bulk requirements call, one
-        # activation, one notification. 1.9: one document, then per signer one signer, one
-        # list entry and one notification.
-        for api, minimum in ((ClicksignApi.ENVELOPES, 5), (ClicksignApi.LEGACY, 1)):
+        # activation, one notification. 1.9: a signer known to the account costs no call, a new
+        # one a look-up and a POST, so there is no fixed minimum.
+        for api in (ClicksignApi.ENVELOPES, ClicksignApi.LEGACY):
             SignatureConfig.objects.filter(pk=config.pk).update(clicksign_api=api)
             config.refresh_from_db()
             for signers in (1, 2):
                 calls = counting.count(control, config, signers=signers, documents=1)
                 requirements = calls.pop("(requirements created)")
                 total = sum(calls.values())
-                least = minimum + (signers if api == ClicksignApi.ENVELOPES else 3 * signers)
                 detail = ", ".join(f"{kind}: {n}" for kind, n in calls.items())
                 if requirements:
                     detail = f"{requirements} requirements in one bulk call; {detail}"
-                emit(
-                    "P1",
-                    f"API {api.value}: calls for 1 PDF, {signers} signer(s) × 4 authentications",
-                    total,
-                    f"= {least} (the API's minimum)",
-                    total <= least,
-                    detail=detail,
-                )
+                what = f"API {api.value}: calls for 1 PDF, {signers} signer(s) × 4 authentications"
+                if api == ClicksignApi.ENVELOPES:
+                    least = 5 + signers
+                    goal = f"= {least} (the API's minimum)"
+                    emit("P1", what, total, goal, total <= least, detail=detail)
+                else:
+                    emit("P1", what, total, detail=f"new signers; {detail}")
 
 
 # ---------------------------------------------------------------------------- P2 / P3
@@ -534,6 +532,7 @@ def profile_ingest() -> None:
                 "SCRIPT_NAME": "",
                 "QUERY_STRING": "",
                 "SERVER_NAME": "127.0.0.1",
+                "HTTP_HOST": "127.0.0.1",
                 "SERVER_PORT": "8000",
                 "SERVER_PROTOCOL": "HTTP/1.1",
                 "REMOTE_ADDR": "127.0.0.1",
@@ -559,16 +558,21 @@ def profile_ingest() -> None:
         print(f"SQL of one delivery ({len(queries)} statements):")  # noqa: T201
         for query in queries:
             print("  ", query["sql"][:160])  # noqa: T201
+        cpu = time.process_time()
+        for signature, body in deliveries[11 : 11 + count // 2]:
+            post(signature, body)
+        cpu = (time.process_time() - cpu) / (count // 2) * 1000
+        print(f"CPU per delivery without the profiler: {cpu:.2f} ms ({count // 2})")  # noqa: T201
         profiler = cProfile.Profile()
         started = time.perf_counter()
         profiler.enable()
-        for signature, body in deliveries[11 : 11 + count]:
+        for signature, body in deliveries[11 + count // 2 : 11 + count]:
             post(signature, body)
         profiler.disable()
         elapsed = time.perf_counter() - started
         print(  # noqa: T201
-            f"{count} deliveries in {elapsed:.2f} s under cProfile: "
-            f"{elapsed / count * 1000:.2f} ms each (one thread, profiler overhead included)"
+            f"{count - count // 2} deliveries in {elapsed:.2f} s under cProfile: "
+            f"{elapsed / (count - count // 2) * 1000:.2f} ms each (one thread, with the profiler)"
         )
         for order in ("cumulative", "tottime"):
             out = io.StringIO()

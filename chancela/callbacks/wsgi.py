@@ -33,7 +33,13 @@ class WebhookHandler(WSGIHandler):
         self._view_middleware: list[Any] = []
         self._template_response_middleware: list[Any] = []
         self._exception_middleware: list[Any] = []
-        handler: Any = convert_exception_to_response(self._get_response)  # type: ignore[attr-defined]
+        get_response = self._get_response  # type: ignore[attr-defined]
+
+        def checked(request: HttpRequest) -> HttpResponseBase:
+            request.get_host()  # ALLOWED_HOSTS, as CommonMiddleware checks it elsewhere (400)
+            return get_response(request)
+
+        handler: Any = convert_exception_to_response(checked)
         for path in reversed(getattr(settings, "CHANCELA_WEBHOOK_MIDDLEWARE", [])):
             handler = convert_exception_to_response(import_string(path)(handler))
         self._middleware_chain = handler

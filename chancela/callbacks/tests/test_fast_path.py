@@ -149,3 +149,16 @@ def test_it_answers_a_duplicate_as_a_duplicate_and_stores_it_once(db):
     stored = InboundCallback.objects.get()
     assert stored.duplicates == 2 and stored.last_duplicate_at is not None
     assert _jobs() == 1
+
+
+def test_it_refuses_a_host_the_deployment_does_not_serve(db, settings):
+    settings.ALLOWED_HOSTS = ["chancela.example.edu.br"]
+    config = make_config(make_unit(), webhook_secret=SECRET)
+    body = _body()
+    status, _, _ = wsgi_post(
+        f"/callbackclicksign/{config.public_id}",
+        body,
+        {"HTTP_CONTENT_HMAC": webhook_signature(SECRET, body), "HTTP_HOST": "evil.example"},
+    )
+    assert status == 400
+    assert not InboundCallback.objects.exists()
