@@ -27,9 +27,14 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.django_db(trans
 WIDTHS = {"1366": {"width": 1366, "height": 900}, "390": {"width": 390, "height": 844}}
 
 
-def _screens() -> tuple[list[tuple[str, str, int]], SignatureRequest]:
-    """(screenshot name, path, expected HTTP status) of every screen the admin can open, and a
-    queued request (its row in the list follows status changes live)."""
+def _screens() -> list[tuple[str, str, int]]:
+    """(screenshot name, path, expected HTTP status) of every screen the admin can open (the
+    demo institution plus a few requests and a batch; the CSP tour walks them too)."""
+    return _screens_and_queued()[0]
+
+
+def _screens_and_queued() -> tuple[list[tuple[str, str, int]], SignatureRequest]:
+    """The screens, and a queued request (its row in the list follows status changes live)."""
     seed_demo()
     centro = Unit.objects.get(code="CENTRO")
     contract = DocumentType.objects.get(code="CONTRATO_MATRICULA")
@@ -130,7 +135,7 @@ def _check_menu_at(page: Any, width: str) -> None:
 
 
 def test_it_shows_every_screen_accessibly_at_both_widths(chromium, tmp_path):
-    screens, queued = _screens()
+    screens, queued = _screens_and_queued()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     problems: list[str] = []
