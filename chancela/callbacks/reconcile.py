@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from chancela.callbacks.processing import document_events_apply
 from chancela.clicksign.errors import ClicksignError
-from chancela.clicksign.port import ClicksignPort
+from chancela.clicksign.port import API_LEGACY, ClicksignPort
 from chancela.clicksign.ratelimit import LIMITS, WINDOW_SECONDS
 from chancela.clicksign.types import DocumentEvent
 from chancela.esign.clients import client_for_config
@@ -108,10 +108,14 @@ def _request_read(
 ) -> tuple[int, int]:
     """Apply what Clicksign says of one request; (events applied, calls made)."""
     documents = list(Document.objects.filter(request=request).exclude(clicksign_document_id=""))
-    calls = 1
+    calls = _listing_calls(request, len(documents))
     remote = {
         d.id: d
-        for d in client.documents_list(request.clicksign_envelope_id, page_size=EVENTS_PAGE_SIZE)
+        for d in client.documents_list(
+            request.clicksign_envelope_id,
+            page_size=EVENTS_PAGE_SIZE,
+            document_ids=[d.clicksign_document_id for d in documents],
+        )
     }
     if request.status == RequestStatus.FAILED:
         if not any(d.status in ("running", "closed") for d in remote.values()):
@@ -155,6 +159,15 @@ def _request_read(
     return applied, calls
 
 
+def _listing_calls(request: SignatureRequest, documents: int) -> int:
+    """Calls to learn the documents' remote status: one envelope listing on 3.0; on 1.9 (no
+    envelope) one read per known document — never a scan of the account's recent documents,
+    which would miss a request older than the last hundred sends."""
+    if request.config.clicksign_api == API_LEGACY and documents:
+        return documents
+    return 1
+
+
 def _failed_repair(request: SignatureRequest) -> None:
     """``failed`` here, running (or closed) at Clicksign: back to awaiting signatures."""
     request_status_set(
@@ -186,7 +199,8 @@ def requests_reconcile(
             budget = call_budget(config.environment)
             documents = Document.objects.filter(request=request).exclude(clicksign_document_id="")
             # one call for the document list, then one per document history page
-            if spent[account] + 1 + documents.count() > budget:
+            count = documents.count()
+            if spent[account] + _listing_calls(request, count) + count > budget:
                 continue
             client = clients.get(config.pk)
             if client is None:

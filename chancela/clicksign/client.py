@@ -280,8 +280,14 @@ class ClicksignClient:
         return wire.document_from(payload["data"], envelope_id)
 
     def documents_list(
-        self, envelope_id: str, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
+        self,
+        envelope_id: str,
+        *,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        document_ids: Iterable[str] = (),
     ) -> Page[Document]:
+        """The envelope's documents (``document_ids`` matters on 1.9 only)."""
         return self._page(
             f"/envelopes/{envelope_id}/documents",
             {},

@@ -197,10 +197,26 @@ class LegacyClicksignClient(ClicksignClient):
         return _document_from(self._raw_document(document_id), envelope_id)
 
     def documents_list(
-        self, envelope_id: str, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE
+        self,
+        envelope_id: str,
+        *,
+        page: int = 1,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        document_ids: Iterable[str] = (),
     ) -> Page[Document]:
-        """The request's documents, found by their metadata in the account's recent documents
-        (1.9 lists every document of the account, newest first, with no filter)."""
+        """The request's documents: read one by one when their keys are known (reconciliation),
+        else found by their metadata among the account's recent documents (a look-up after a lost
+        answer: 1.9 lists every document of the account, newest first, with no filter)."""
+        known = list(document_ids)
+        if known:
+            read = [self.document_get(envelope_id, key) for key in known]
+            return Page(
+                items=read,
+                record_count=len(read),
+                page_number=1,
+                page_size=max(len(read), 1),
+                has_next=False,
+            )
         ref = container_ref(envelope_id)
         found: list[Document] = []
         for number in range(1, LOOKUP_PAGES + 1):
