@@ -143,7 +143,7 @@ class SendDocumentForm(forms.Form):
         initial=MODE_STUDENT,
     )
     q = forms.CharField(label="Buscar pessoa da unidade", required=False, max_length=100)
-    student = forms.CharField(required=False, widget=forms.HiddenInput)
+    student = forms.CharField(label="Aluno", required=False, widget=forms.HiddenInput)
     guardians = forms.MultipleChoiceField(
         label="Responsáveis que participam",
         required=False,
@@ -437,10 +437,10 @@ class SendPage:
         return total
 
     # --- from forms to service inputs -------------------------------------------------
-    def is_valid(self) -> bool:
+    def is_valid(self, *, documents_required: bool = True) -> bool:
         form_ok = self.form.is_valid()
         rows_ok = self.form.cleaned_data.get("mode") != MODE_MANUAL or self.formset.is_valid()
-        if not self.staged and not self.file_errors:
+        if documents_required and not self.staged and not self.file_errors:
             self.form.add_error("documents", "Escolha ao menos um documento PDF.")
             return False
         return form_ok and rows_ok and not self.file_errors
@@ -610,12 +610,14 @@ class SendPage:
         }
 
 
-def send_page_submit(page: SendPage, *, send: bool) -> Any:
+def send_page_submit(page: SendPage, *, send: bool, documents_required: bool = True) -> Any:
     """Preview (plan) the request, or create it when the user confirms an unchanged preview.
 
-    Returns the created ``SignatureRequest``, or None when the page must be shown again.
+    Returns the created ``SignatureRequest``, or None when the page must be shown again. The live
+    preview panel plans who signs before any document is attached (``documents_required=False``);
+    "Enviar" always needs them.
     """
-    if not page.is_valid():
+    if not page.is_valid(documents_required=documents_required or send):
         return None
     data = page.form.cleaned_data
     inputs = page.signer_inputs()

@@ -6,6 +6,7 @@ app_name = "signing"
 
 urlpatterns = [
     path("enviar/", views.request_create, name="request_create"),
+    path("enviar/previa/", views.request_preview, name="request_preview"),
     path("enviar/pessoas/", views.people_search_view, name="people_search"),
     path("solicitacoes/", workspace_views.request_list, name="request_list"),
     path("solicitacoes/exportar.csv", workspace_views.request_list_csv, name="request_list_csv"),

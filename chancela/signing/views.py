@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from chancela.core.storage import stored_file_stream
 from chancela.institutions.selectors import units_visible_to
@@ -57,6 +58,18 @@ def request_create(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("signing:request_detail", public_id=created.public_id)
     return render(request, "signing/request_create.html", page.context())
+
+
+@login_required
+@permission_required(SEND, raise_exception=True)
+@require_POST
+def request_preview(request: HttpRequest) -> HttpResponse:
+    """The send screen's preview panel alone (an htmx fragment): who signs and how, planned by the
+    same service as the full page, so the page is never reloaded while the form is filled."""
+    page = SendPage(request)
+    page.stage_files()
+    send_page_submit(page, send=False, documents_required=False)
+    return render(request, "signing/_send_preview_live.html", {**page.context(), "live": True})
 
 
 @login_required

@@ -1,7 +1,8 @@
 """ "Enviar documento" in a real browser at 1366 px and 390 px: the steps, each check as the
 fields are filled (deadline past / beyond 90 days, a Word file, a file over the limit), the
 drag-and-drop upload with its inline preview, the signer panel that follows "Quem assina", the
-place kept after the server answers, and the axe-core check. One server for both widths."""
+place kept after the server answers, the preview panel always in sight and updated without a
+page reload (htmx), and the axe-core check. One server for both widths."""
 
 from __future__ import annotations
 
@@ -97,11 +98,43 @@ def test_it_guides_the_send_flow_with_live_checks_at_both_widths(chromium, tmp_p
             assert overflow <= 1, f"the send screen scrolls sideways by {overflow}px at {width}"
             problems += [f"enviar-{width}: {line}" for line in axe_blocking_violations(page)]
 
-            # The server keeps the file and brings the person back to the problem, not the top.
-            page.get_by_role("button", name="Pré-visualizar").click()
+            # Choosing the student is the one full round trip: the file is kept, the place too.
+            page.get_by_label("Aluno e responsáveis", exact=False).check()
+            page.locator("#id_document_type").select_option(label="Contrato de matrícula")
+            page.locator("#id_q").fill("Ana Beatriz")
+            page.get_by_role("button", name="Escolher como aluno").first.click()
             expect(page.get_by_text("Já anexados:", exact=False)).to_contain_text("contrato.pdf")
             focused = page.evaluate("document.activeElement && document.activeElement.name")
-            assert focused, "no field has the focus after the server answered"
-            save_screenshot(page, f"enviar-documento-erros-{width}")
+            assert focused or "#etapa-" in page.url, "the place was lost after the server answered"
+
+            # From here nothing reloads the page: a marker set on window must survive.
+            page.evaluate("window.chancelaTestMarker = 'sem recarregar'")
+            panel = page.locator("#pre-visualizacao")
+            expect(panel).to_be_in_viewport()
+            page.get_by_role("button", name="Pré-visualizar").click()
+            signers = panel.get_by_role("list", name="Quem assina")
+            expect(signers).to_contain_text("Patrícia Souza")
+            expect(signers).to_contain_text("Helena Duarte Centro")  # the contract's signer
+            expect(panel.get_by_role("button", name="Enviar para assinatura")).to_be_visible()
+            expect(page.locator("#etapas-envio .step-current")).to_contain_text("Revisão")
+            assert page.locator("#id_preview_token").input_value()
+
+            # Field changes that need the server update the panel alone, which stays in sight.
+            guardian = page.locator("#id_guardians").get_by_label("Patrícia Souza")
+            guardian.scroll_into_view_if_needed()
+            guardian.uncheck()
+            expect(signers).not_to_contain_text("Patrícia Souza")
+            expect(signers).to_contain_text("Marcos Souza")
+            expect(panel).to_be_in_viewport()
+            page.locator("#id_document_type").select_option(label="Declaração de matrícula")
+            expect(signers).not_to_contain_text("Helena Duarte Centro")
+            expect(panel).to_be_in_viewport()
+            assert page.evaluate("window.chancelaTestMarker") == "sem recarregar"
+            problems += [f"enviar-previa-{width}: {v}" for v in axe_blocking_violations(page)]
+            save_screenshot(page, f"enviar-documento-previa-{width}")
+
+            # "Enviar" stays an ordinary form post, with the preview the panel showed.
+            panel.get_by_role("button", name="Enviar para assinatura").click()
+            expect(page.get_by_text("Documento enviado para assinatura")).to_be_visible()
             context.close()
     assert problems == [], "\n".join(problems)

@@ -360,3 +360,74 @@ def test_it_names_an_oversized_pdf_by_the_size_sent(client, school):
     page = client.post(URL, base(school, documents=big, action="preview")).content.decode()
     assert "O arquivo “grande.pdf” tem 12 MB; o limite da Clicksign é 10 MB" in page
     assert not SignatureRequest.objects.exists()
+
+
+PREVIEW_URL = "/enviar/previa/"
+
+
+def test_it_renders_the_preview_panel_alone_from_the_same_plan(client, school):
+    student = str(school["student"].public_id)
+    # Before any document: who signs is already shown, but nothing can be sent yet.
+    panel = client.post(
+        PREVIEW_URL, base(school, student=student, guardians=[str(school["mother"].public_id)])
+    ).content.decode()
+    assert "<html" not in panel and "<form" not in panel  # the panel only, not the page
+    assert "Aluno com 15 anos: assina o responsável (representação)." in panel
+    assert "Carla Lima" in panel and "Responsável legal" in panel
+    assert "Nenhum documento anexado ainda." in panel
+    assert "Enviar para assinatura</button>" not in panel
+
+    # With the file: it is kept (the form's hidden fields are swapped out of band) and the
+    # preview token is the one the full page's "Enviar" checks.
+    panel = client.post(
+        PREVIEW_URL,
+        base(
+            school,
+            documents=pdf_upload(),
+            student=student,
+            guardians=[str(school["mother"].public_id)],
+        ),
+    ).content.decode()
+    assert "contrato.pdf (1 página)" in panel
+    assert "Enviar para assinatura</button>" in panel
+    assert 'id="id_preview_token" hx-swap-oob="true"' in panel
+    sent = client.post(
+        URL,
+        base(
+            school,
+            staged=hidden(panel, "staged"),
+            student=student,
+            guardians=[str(school["mother"].public_id)],
+            preview_token=hidden(panel, "preview_token"),
+            action="send",
+        ),
+    )
+    assert sent.status_code == 302
+    assert SignatureRequest.objects.get().signers.filter(name="Carla Lima").exists()
+
+
+def test_it_lists_what_is_missing_in_the_preview_panel(client, school):
+    panel = client.post(PREVIEW_URL, base(school, deadline="2020-01-10")).content.decode()
+    assert "Para ver quem assina, falta:" in panel
+    assert '<a href="#campo-student">Aluno</a>: Busque e escolha o aluno na lista.' in panel
+    assert "O prazo precisa estar no futuro" in panel
+
+
+def test_the_preview_panel_refuses_another_units_student_and_type(client, school):
+    panel = client.post(
+        PREVIEW_URL, base(school, student=str(school["foreign_student"].public_id))
+    ).content.decode()
+    assert "Busque e escolha o aluno na lista." in panel
+    assert "Diego Martins Alves" not in panel
+    panel = client.post(
+        PREVIEW_URL, base(school, document_type=school["foreign_type"].pk)
+    ).content.decode()
+    assert "Escolha um tipo de documento ativo das suas unidades." in panel
+    assert "Termo da Zona Norte" not in panel
+    assert not SignatureRequest.objects.exists()
+
+
+def test_the_preview_panel_needs_a_post_and_the_send_permission(client, school):
+    assert client.get(PREVIEW_URL).status_code == 405
+    client.force_login(make_user(units=[school["unit"]], perms=[], username="sem.permissao"))
+    assert client.post(PREVIEW_URL, base(school)).status_code == 403
