@@ -33,7 +33,7 @@ from chancela.batches.models import Batch, BatchRow, BatchStatus, RowState
 from chancela.batches.uploads import ZipPdf
 from chancela.core.errors import DomainError
 from chancela.core.idempotency import content_fingerprint
-from chancela.core.pdf import PdfError, pdf_filename_clean, pdf_inspect
+from chancela.core.pdf import PdfError, pdf_filename_clean, pdf_inspect, pdf_inspect_many
 from chancela.esign.models import DocumentType
 from chancela.institutions.models import Unit
 from chancela.signing.errors import SigningError
@@ -58,16 +58,30 @@ def _missing_pdf(code: str) -> dict[str, str]:
     }
 
 
+# PDFs of a batch are checked together, in one forked child per chunk of at most this many
+# files or bytes (the parent holds one chunk at a time; the ZIP is still read entry by entry).
+INSPECT_CHUNK_FILES = 1000
+INSPECT_CHUNK_BYTES = 64 * 1024 * 1024
+
+
+def _pdf_problems(error: PdfError | None) -> list[dict[str, str]]:
+    return [] if error is None else [{"field": "pdf", "code": error.code, "message": error.message}]
+
+
 def _store_pdf(path: str, filename: str, content: bytes) -> list[dict[str, str]]:
     """Check the PDF and store it when acceptable; return its problems (empty when stored)."""
     try:
         pdf_inspect(content, filename=filename, field="pdf")
     except PdfError as error:
-        return [{"field": "pdf", "code": error.code, "message": error.message}]
+        return _pdf_problems(error)
+    _save_pdf(path, content)
+    return []
+
+
+def _save_pdf(path: str, content: bytes) -> None:
     if default_storage.exists(path):
         default_storage.delete(path)
     default_storage.save(path, ContentFile(content))
-    return []
 
 
 def _clean_title(title: str, message: str) -> tuple[str, str]:
@@ -247,6 +261,8 @@ def batch_create_or_replay(
     try:
         pdf_problems: dict[int, list[dict[str, str]]] = {}
         seen_codes: set[str] = set()
+        attachments: list[tuple[BatchRow, str, bytes]] = []
+        chunk_bytes = 0
         for pdf in zip_pdfs:
             code = pdf.code.lower()
             if code in seen_codes:
@@ -257,12 +273,17 @@ def batch_create_or_replay(
             if not matches:
                 file_notes.append(f"“{pdf.filename}” não corresponde a nenhuma linha da planilha.")
                 continue
-            for row in matches:
-                _attach_pdf(batch, row, pdf.filename, pdf.content, pdf_problems, written)
+            attachments.extend((row, pdf.filename, pdf.content) for row in matches)
+            chunk_bytes += len(pdf.content)
+            if len(attachments) >= INSPECT_CHUNK_FILES or chunk_bytes >= INSPECT_CHUNK_BYTES:
+                _attach_pdfs(batch, attachments, pdf_problems, written)
+                attachments, chunk_bytes = [], 0
+        rows_by_line = {row.line: row for row in built}
         for line, row_pdf in (row_pdfs or {}).items():
-            target = next((r for r in built if r.line == line), None)
+            target = rows_by_line.get(line)
             if target is not None:
-                _attach_pdf(batch, target, row_pdf.filename, row_pdf.content, pdf_problems, written)
+                attachments.append((target, row_pdf.filename, row_pdf.content))
+        _attach_pdfs(batch, attachments, pdf_problems, written)
         for row in built:
             if not row.pdf_filename:
                 row.problems = [*row.problems, _missing_pdf(row.data["student_code"])]
@@ -294,20 +315,25 @@ def batch_create_or_replay(
     return BatchCreated(batch, True)
 
 
-def _attach_pdf(
+def _attach_pdfs(
     batch: Batch,
-    row: BatchRow,
-    filename: str,
-    content: bytes,
+    attachments: Sequence[tuple[BatchRow, str, bytes]],
     pdf_problems: dict[int, list[dict[str, str]]],
     written: list[str],
 ) -> None:
-    path = _pdf_path(unit_id=row.unit_id, batch_public_id=batch.public_id, line=row.line)
-    problems = _store_pdf(path, pdf_filename_clean(filename), content)
-    row.pdf_filename = pdf_filename_clean(filename)
-    if problems:
-        pdf_problems[row.line] = problems
-    else:
+    """Check the rows' PDFs together (one verdict each) and store the acceptable ones."""
+    names = [pdf_filename_clean(filename) for _row, filename, _content in attachments]
+    verdicts = pdf_inspect_many(
+        [(content, name) for (_row, _f, content), name in zip(attachments, names, strict=True)],
+        field="pdf",
+    )
+    for (row, _filename, content), name, verdict in zip(attachments, names, verdicts, strict=True):
+        row.pdf_filename = name
+        if isinstance(verdict, PdfError):
+            pdf_problems[row.line] = _pdf_problems(verdict)
+            continue
+        path = _pdf_path(unit_id=row.unit_id, batch_public_id=batch.public_id, line=row.line)
+        _save_pdf(path, content)
         row.pdf_path = path
         written.append(path)
 

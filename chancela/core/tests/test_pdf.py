@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 
 import pytest
 
@@ -295,3 +296,79 @@ def test_it_keeps_a_worker_memory_bounded_while_inspecting_a_bomb(mode):
         assert child - after < CHILD_MEMORY_HEADROOM_BYTES // 1024
     else:
         assert after - before < IN_PROCESS_GROWTH_BOUND_KB
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["forked", "in-process"])
+def test_it_gives_one_verdict_per_pdf_of_a_batch(monkeypatch, isolate):
+    from chancela.core.pdf import pdf_inspect_many
+
+    monkeypatch.setattr("chancela.core.pdf.ISOLATE", isolate)
+    verdicts = pdf_inspect_many(
+        [
+            (make_pdf_bytes(pages=2), "bom.pdf"),
+            (make_pdf_bomb(streams=12, inflated_bytes=70_000_000), "bomba.pdf"),
+            (make_pdf_bytes(active="names_javascript"), "script.pdf"),
+            (b"PK\x03\x04 not a pdf", "planilha.xlsx"),
+            (make_pdf_bytes(), "outro.pdf"),
+        ],
+        field="pdf",
+    )
+    assert [getattr(v, "code", None) for v in verdicts] == [
+        None,
+        "pdf_too_complex",
+        "pdf_javascript",
+        "pdf_not_pdf",
+        None,
+    ]
+    assert [getattr(v, "page_count", None) for v in verdicts] == [2, None, None, None, 1]
+    assert "“bomba.pdf”" in verdicts[1].message
+    assert verdicts[2].field == "pdf"
+
+
+def test_it_judges_the_rest_of_a_batch_after_the_child_dies_on_one_pdf(monkeypatch):
+    # Budgets wide open: the child hits its memory ceiling on the second file and dies (or fails
+    # to allocate); that file is refused, the ones after it are judged in a fresh child.
+    from chancela.core.pdf import pdf_inspect_many
+
+    monkeypatch.setattr("chancela.core.pdf.MAX_STREAM_INFLATED_BYTES", 10**9)
+    monkeypatch.setattr("chancela.core.pdf.MAX_FILE_INFLATED_BYTES", 10**9)
+    monkeypatch.setattr("chancela.core.pdf.CHILD_MEMORY_HEADROOM_BYTES", 64 * 1024 * 1024)
+    verdicts = pdf_inspect_many(
+        [
+            (make_pdf_bytes(), "a.pdf"),
+            (make_pdf_bomb(streams=1, inflated_bytes=150_000_000), "bomba.pdf"),
+            (make_pdf_bytes(active="names_javascript"), "script.pdf"),
+            (make_pdf_bytes(pages=3), "c.pdf"),
+        ]
+    )
+    assert isinstance(verdicts[1], PdfError)
+    assert "precisaria de memória demais" in verdicts[1].message
+    assert verdicts[2].code == "pdf_javascript"
+    assert [getattr(v, "page_count", None) for v in verdicts] == [1, None, None, 3]
+
+
+def test_it_refuses_only_the_pdf_the_child_dies_on_and_judges_the_rest_anew(monkeypatch):
+    # A child killed outright (here: it exits in the middle of the second file, as SIGKILL by the
+    # memory ceiling would leave it) gives no verdict for that file; the rest get a new child.
+    from chancela.core import pdf
+
+    real = pdf._inspect_budgeted
+    marked = make_pdf_bytes(pages=5)
+
+    def dies_on_the_marked_file(data, deadline):
+        if data == marked:
+            os._exit(9)
+        return real(data, deadline)
+
+    monkeypatch.setattr(pdf, "_inspect_budgeted", dies_on_the_marked_file)
+    verdicts = pdf.pdf_inspect_many(
+        [
+            (make_pdf_bytes(), "a.pdf"),
+            (marked, "b.pdf"),
+            (make_pdf_bytes(pages=2), "c.pdf"),
+        ]
+    )
+    assert verdicts[0].page_count == 1
+    assert verdicts[1].code == "pdf_too_complex"
+    assert "“b.pdf”" in verdicts[1].message
+    assert verdicts[2].page_count == 2
