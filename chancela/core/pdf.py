@@ -23,7 +23,9 @@ deflated object streams inflate to gigabytes). The budgets, all enforced while r
   the stack) with caps on objects visited, direct-object nesting and elapsed time;
 - on Linux the whole inspection runs in a forked child with an address-space ceiling
   (``CHILD_MEMORY_HEADROOM_BYTES``) and a wall-clock limit, so even a case the budgets above did not
-  foresee costs the web worker nothing: the child dies, the upload is refused.
+  foresee costs the web worker nothing: the child dies, the upload is refused. A batch's PDFs
+  (``pdf_inspect_many``) share one child, each file with its own budgets and time; a file the
+  child dies on is refused and the files after it are judged in a fresh child.
 """
 
 from __future__ import annotations
