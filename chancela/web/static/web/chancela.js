@@ -231,12 +231,26 @@ document.documentElement.classList.add("js");
   });
 
   // "Quem assina": the chosen way opens its panel and closes the other.
-  form.querySelectorAll("input[name=mode]").forEach(function (radio) {
-    radio.addEventListener("change", function () {
-      form.querySelectorAll("details.signer-mode").forEach(function (panel) {
-        panel.open = panel.dataset.mode === radio.value;
-      });
+  // (Delegated: htmx replaces the "Quem assina" fieldset when a student or a person is chosen.)
+  form.addEventListener("change", function (event) {
+    const radio = event.target;
+    if (!radio.matches("input[name=mode]")) { return; }
+    form.querySelectorAll("details.signer-mode").forEach(function (panel) {
+      panel.open = panel.dataset.mode === radio.value;
     });
+  });
+
+  // A student or a person chosen without reloading the page: focus the updated section and ask
+  // the preview panel (hx-trigger "change from:#form-enviar") to show who signs now.
+  document.body.addEventListener("htmx:afterSettle", function (event) {
+    const target = event.detail && event.detail.elt;
+    if (!target || target.id !== "etapa-signatarios") { return; }
+    const place = target.querySelector(".has-error input, #campo-student, .signer-rows");
+    if (place) {
+      if (!place.matches("input")) { place.setAttribute("tabindex", "-1"); }
+      place.focus();
+    }
+    form.dispatchEvent(new Event("change"));
   });
 
   // After a round trip to the server, go back to where the person was: the first problem.
