@@ -70,15 +70,16 @@ def test_it_guides_the_send_flow_with_live_checks_at_both_widths(chromium, tmp_p
             deadline.fill((today + timedelta(days=30)).isoformat())
             expect(page.get_by_text("A Clicksign aceita prazo de no máximo")).to_have_count(0)
 
+            files = page.locator("#campo-documents")
             # Files: a Word file is named as such; a file over the limit says by how much.
             _drop(page, "contrato.docx", content=b"PK\x03\x04word", kind="application/msword")
             expect(
-                page.get_by_text("O arquivo “contrato.docx” não é um PDF.", exact=False)
+                files.get_by_text("O arquivo “contrato.docx” não é um PDF.", exact=False)
             ).to_be_visible()
             assert "contrato.docx.pdf" not in page.content()
             _drop(page, "grande.pdf", size=int(10.0006 * 1024 * 1024), kind="application/pdf")
             expect(
-                page.get_by_text("tem 10,001 MB; o limite da Clicksign é 10 MB", exact=False)
+                files.get_by_text("tem 10,001 MB; o limite da Clicksign é 10 MB", exact=False)
             ).to_be_visible()
             # Dropped onto the page: the PDF is shown inline, and really uploaded.
             _drop(page, "contrato.pdf", content=pdf, kind="application/pdf")
@@ -86,6 +87,8 @@ def test_it_guides_the_send_flow_with_live_checks_at_both_widths(chromium, tmp_p
             expect(preview.locator("figcaption")).to_contain_text("contrato.pdf")
             assert preview.locator("iframe").get_attribute("src").startswith("blob:")
             expect(page.get_by_text("não é um PDF", exact=False)).to_have_count(0)
+            # Chosen is kept: the panel names the file as soon as it is dropped.
+            expect(page.locator("#pre-visualizacao")).to_contain_text("contrato.pdf (1 página)")
             save_screenshot(page, f"enviar-documento-arquivo-{width}")
 
             # "Informar os signatários" opens its panel; nothing pushes the page sideways.
