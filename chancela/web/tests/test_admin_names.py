@@ -23,3 +23,25 @@ def test_it_names_every_app_and_model_of_the_admin_index_in_portuguese(client):
     make_user(units=[make_unit(), make_unit()])
     page = client.get("/admin/institutions/unitaccess/").content.decode()
     assert "Por unidade" in page and "Por unit" not in page
+
+
+@pytest.mark.parametrize(
+    ("path", "english", "portuguese"),
+    [
+        ("/admin/axes/accessattempt/", ("access attempt", "Attempt Time"), "Horário da tentativa"),
+        ("/admin/axes/accessfailurelog/", ("access failure", "Locked Out"), "falha de acesso"),
+        (
+            "/admin/django_tasks_database/dbtaskresult/",
+            ("Task Result", "enqueued at"),
+            "Resultado de tarefa",
+        ),
+    ],
+)
+def test_it_shows_the_third_party_change_lists_in_portuguese(client, path, english, portuguese):
+    client.force_login(User.objects.create_superuser("admin", "admin@x.y", "x"))
+    response = client.get(path)
+    assert response.status_code == 200
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+    for word in english:
+        assert word.lower() not in text.lower(), word
+    assert portuguese.lower() in text.lower()
