@@ -62,6 +62,7 @@ test-postgres:
 ## BENCH_DB names the throw-away databases (<BENCH_DB>_p1 ... _p6), created and dropped.
 BENCH_DB ?= bench_chancela
 bench: setup
+	@command -v wrk >/dev/null || { echo "make bench needs the wrk load generator: apt-get install -y wrk" >&2; exit 1; }
 	CHANCELA_DATABASE_URL="$(PG_URL)" BENCH_DB="$(BENCH_DB)" $(BIN)/python scripts/bench.py --write
 
 clean:
