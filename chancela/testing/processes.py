@@ -43,6 +43,10 @@ def test_database_url() -> str:
 
 def process_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
+    # The browser fixture sets this in the test process for Playwright's event loop; the servers
+    # and workers we start are not in that loop and must keep Django's async safety (and
+    # `check --deploy` refuses it).
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "chancela.settings_test",
