@@ -104,8 +104,12 @@ def test_background_refreshes_do_not_keep_a_session_alive(client):
 
 
 def _check_deploy(**env: str) -> subprocess.CompletedProcess[str]:
+    # Not the test process's CHANCELA_* settings, nor the browser fixture's
+    # DJANGO_ALLOW_ASYNC_UNSAFE (check --deploy rightly refuses it).
     environment = {
-        key: value for key, value in os.environ.items() if not key.startswith("CHANCELA_")
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("CHANCELA_") and key != "DJANGO_ALLOW_ASYNC_UNSAFE"
     }
     environment.update(
         DJANGO_SETTINGS_MODULE="chancela.settings",
