@@ -9,7 +9,6 @@ translated to the same shape.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, Literal
@@ -24,13 +23,19 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.responses import Status
 from ninja.security import HttpBearer
 
+from chancela.api import protocol
 from chancela.api.error_codes import status_of
 from chancela.api.errors import ApiKeyError
 from chancela.api.lookups import document_type_or_404, unit_or_404
 from chancela.api.mapping import create_arguments, legal_validity, request_out
 from chancela.api.openapi import ChancelaNinjaAPI
 from chancela.api.paging import cursor_decode, keyset_page
-from chancela.api.protocol import StrictJsonParser
+from chancela.api.protocol import (
+    BODY_TOO_LARGE,
+    StrictJsonParser,
+    request_body_spool,
+    request_documents,
+)
 from chancela.api.ratelimit import api_key_rate_take
 from chancela.api.rendering import PreciseJSONRenderer
 from chancela.api.schemas import (
@@ -45,7 +50,6 @@ from chancela.api.schemas import (
 from chancela.api.services import api_key_authenticate
 from chancela.api.validation import translate_validation_errors
 from chancela.core.errors import DomainError
-from chancela.core.pdf import MAX_REQUEST_BYTES
 from chancela.core.storage import stored_file_stream
 from chancela.signing.actions import (
     Actor,
@@ -63,8 +67,7 @@ from chancela.signing.services import signature_request_create
 
 logger = logging.getLogger(__name__)
 
-# 100 MiB of PDFs in base64, plus room for the JSON around them.
-MAX_BODY_BYTES = math.ceil(MAX_REQUEST_BYTES / 3) * 4 + 2 * 1024 * 1024
+MAX_BODY_BYTES = protocol.MAX_BODY_BYTES
 LEGAL_VALIDITY_HEADER = "X-Chancela-Legal-Validity"
 
 
@@ -94,6 +97,8 @@ class ApiKeyAuth(HttpBearer):
             refusal = rate.refusal()
             if refusal is not None:
                 raise refusal
+        # Only now, with the key known, is the body read (to a temporary file, within the limit).
+        request_body_spool(request)
         return api_key
 
 
@@ -200,8 +205,7 @@ def _body_too_large(request: HttpRequest) -> HttpResponse:
         request,
         status=413,
         code="request_too_large",
-        message="O corpo da requisição passa do limite (10 MB por documento e 100 MB por "
-        "solicitação, em base64).",
+        message=BODY_TOO_LARGE,
     )
 
 
@@ -214,7 +218,7 @@ def limit_body_size(run: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > MAX_BODY_BYTES:
+        if length > protocol.MAX_BODY_BYTES:
             return _body_too_large(request)
         return run(request, *args, **kwargs)
 
@@ -254,7 +258,10 @@ def create_signature_request(
     unit = unit_or_404(api_key, payload.unit)
     document_type = document_type_or_404(unit, payload.document_type)
     result = signature_request_create(
-        unit=unit, document_type=document_type, api_key=api_key, **create_arguments(payload)
+        unit=unit,
+        document_type=document_type,
+        api_key=api_key,
+        **create_arguments(payload, request_documents(request)),
     )
     signature_request = _request_or_404(api_key, result.request.public_id)
     _mark_sandbox(response, signature_request)

@@ -21,6 +21,7 @@ from ninja.responses import Status
 from chancela.api.lookups import document_type_or_404, unit_or_404
 from chancela.api.mapping import decode_document
 from chancela.api.paging import cursor_decode, keyset_page
+from chancela.api.protocol import request_documents
 from chancela.api.schemas import NON_BLANK, DocumentIn, NextCursor, StrictSchema, UpdatedAfter
 from chancela.batches.errors import BatchError
 from chancela.batches.models import Batch, BatchRow
@@ -30,7 +31,6 @@ from chancela.batches.selectors import (
     batches_for_api_key,
 )
 from chancela.batches.services import RowPdf, batch_submit, row_external_id
-from chancela.core.errors import DomainError
 from chancela.core.polling import changed_since
 
 router = Router(tags=["batches"])
@@ -257,13 +257,13 @@ def create_batch(request: HttpRequest, payload: BatchIn) -> Status:
     for index, row in enumerate(payload.rows):
         line = index + 1
         rows.append((line, row.model_dump(exclude={"document"})))
-        try:
-            document = decode_document(row.document, index)
-        except DomainError as error:
-            raise type(error)(
-                error.code, error.message, f"rows[{index}].document.content_base64"
-            ) from error
-        pdfs[line] = RowPdf(document.filename, document.content)
+        document = decode_document(
+            row.document,
+            index,
+            documents=request_documents(request),
+            field=f"rows[{index}].document.content_base64",
+        )
+        pdfs[line] = RowPdf(document.filename, file=document.file)
     batch, created = batch_submit(
         unit=unit,
         document_type=document_type,

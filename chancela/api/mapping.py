@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
+from collections.abc import Mapping
 from typing import Any
 
 from django.urls import reverse
@@ -16,6 +15,8 @@ from chancela.api.schemas import (
     SignerIn,
     StudentIn,
 )
+from chancela.api.streaming import DecodedDocument, base64_text_decode
+from chancela.core import pdf
 from chancela.core.pdf import pdf_check_size, pdf_filename_clean
 from chancela.core.people import cpf_mask
 from chancela.signing.errors import SigningError
@@ -29,31 +30,33 @@ from chancela.signing.inputs import (
 from chancela.signing.models import Document, RequestStatus, SignatureRequest
 
 
-def decode_document(document: DocumentIn, index: int) -> DocumentInput:
-    field = f"documents[{index}].content_base64"
+def decode_document(
+    document: DocumentIn,
+    index: int,
+    *,
+    documents: Mapping[str, DecodedDocument] | None = None,
+    field: str | None = None,
+) -> DocumentInput:
+    """The document as a file: decoded while the body was scanned (``documents``, by the
+    reference that stands in ``content_base64``), or from the base64 text itself."""
+    field = field or f"documents[{index}].content_base64"
     value = document.content_base64
-    if value.startswith("data:"):
-        header, comma, value = value.partition(",")
-        if not comma or not header.endswith(";base64"):
-            raise SigningError(
-                "invalid_base64",
-                "Use base64 puro ou um data URI data:application/pdf;base64,<conteúdo>.",
-                field,
-            )
-    value = "".join(value.split())  # line breaks of MIME-style base64
-    # Refuse an oversized document before decoding it.
-    pdf_check_size(
-        len(value) * 3 // 4 - value[-2:].count("="),
-        filename=pdf_filename_clean(document.filename),
-        field=field,
-    )
-    try:
-        content = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
+    decoded = (documents or {}).get(value)
+    if decoded is None:
+        decoded = base64_text_decode(value, limit=pdf.MAX_DOCUMENT_BYTES)
+    if not decoded.pattern_ok and value.startswith("data:"):
+        decoded.close()
         raise SigningError(
-            "invalid_base64", "content_base64 não é um base64 válido.", field
-        ) from None
-    return DocumentInput(filename=document.filename, content=content)
+            "invalid_base64",
+            "Use base64 puro ou um data URI data:application/pdf;base64,<conteúdo>.",
+            field,
+        )
+    # The size the base64 announces; past the limit nothing more than the limit was kept.
+    pdf_check_size(decoded.size, filename=pdf_filename_clean(document.filename), field=field)
+    if not decoded.pattern_ok or not decoded.base64_ok or decoded.file is None:
+        decoded.close()
+        raise SigningError("invalid_base64", "content_base64 não é um base64 válido.", field)
+    return DocumentInput(filename=document.filename, file=decoded.file)
 
 
 def _party(party: PartyIn) -> dict[str, Any]:
@@ -80,14 +83,18 @@ def guardian_input(guardian: GuardianIn) -> GuardianInput:
     return GuardianInput(**_party(guardian), role=guardian.role)
 
 
-def create_arguments(payload: SignatureRequestIn) -> dict[str, Any]:
+def create_arguments(
+    payload: SignatureRequestIn, documents: Mapping[str, DecodedDocument] | None = None
+) -> dict[str, Any]:
     """Keyword arguments of ``signature_request_create`` (besides unit and document type)."""
     return {
         "external_id": payload.external_id,
         "title": payload.title,
         "message": payload.message or "",
         "deadline_at": payload.deadline_at,
-        "documents": [decode_document(d, i) for i, d in enumerate(payload.documents)],
+        "documents": [
+            decode_document(d, i, documents=documents) for i, d in enumerate(payload.documents)
+        ],
         "signers": (
             [signer_input(s) for s in payload.signers] if payload.signers is not None else None
         ),

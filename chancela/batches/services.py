@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -109,8 +109,29 @@ def batch_check_context(*, unit: Unit, document_type: DocumentType) -> None:
 
 @dataclass(frozen=True)
 class RowPdf:
+    """A row's PDF: its bytes, or a binary file holding them (the API's decoded document),
+    read only when the row's chunk of PDFs is checked."""
+
     filename: str
-    content: bytes
+    content: bytes = b""
+    file: IO[bytes] | None = None
+
+    def read(self) -> bytes:
+        if self.file is None:
+            return self.content
+        self.file.seek(0)
+        return self.file.read()
+
+    def sha256(self) -> str:
+        if self.file is None:
+            return hashlib.sha256(self.content).hexdigest()
+        self.file.seek(0)
+        return hashlib.file_digest(self.file, "sha256").hexdigest()  # type: ignore[arg-type]
+
+    def size(self) -> int:
+        if self.file is None:
+            return len(self.content)
+        return self.file.seek(0, 2)
 
 
 class BatchCreated(NamedTuple):
@@ -143,8 +164,7 @@ def _batch_fingerprint(
             ),
             "rows": [[line, _clean_row(data)] for line, data in rows],
             "pdfs": {
-                str(line): [pdf.filename, hashlib.sha256(pdf.content).hexdigest()]
-                for line, pdf in sorted(row_pdfs.items())
+                str(line): [pdf.filename, pdf.sha256()] for line, pdf in sorted(row_pdfs.items())
             },
         }
     )
@@ -281,8 +301,14 @@ def batch_create_or_replay(
         rows_by_line = {row.line: row for row in built}
         for line, row_pdf in (row_pdfs or {}).items():
             target = rows_by_line.get(line)
-            if target is not None:
-                attachments.append((target, row_pdf.filename, row_pdf.content))
+            if target is None:
+                continue
+            # Read from its file only now, a chunk of rows at a time.
+            if chunk_bytes + row_pdf.size() > INSPECT_CHUNK_BYTES and attachments:
+                _attach_pdfs(batch, attachments, pdf_problems, written)
+                attachments, chunk_bytes = [], 0
+            attachments.append((target, row_pdf.filename, row_pdf.read()))
+            chunk_bytes += len(attachments[-1][2])
         _attach_pdfs(batch, attachments, pdf_problems, written)
         for row in built:
             if not row.pdf_filename:

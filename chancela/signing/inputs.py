@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from chancela.institutions.models import Person
@@ -16,8 +16,18 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, kw_only=True)
 class DocumentInput:
+    """A PDF: its bytes (``content``), or a binary file holding them (``file``, e.g. the
+    temporary file the API decoded a document into), read only when it is checked."""
+
     filename: str
-    content: bytes
+    content: bytes = b""
+    file: IO[bytes] | None = None
+
+    def read(self) -> bytes:
+        if self.file is None:
+            return self.content
+        self.file.seek(0)
+        return self.file.read()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -133,10 +133,16 @@ def signature_request_deadline(
 @dataclass(frozen=True)
 class _CheckedDocument:
     filename: str
-    content: bytes
+    source: DocumentInput  # its bytes, or the file that holds them (read again to store it)
     sha256: str
     size: int
     page_count: int
+
+    def stored_content(self) -> File:
+        if self.source.file is None:
+            return ContentFile(self.source.content)
+        self.source.file.seek(0)
+        return File(self.source.file, name=self.filename)
 
 
 def signature_request_check_documents(
@@ -157,8 +163,9 @@ def signature_request_check_documents(
         filename = pdf_filename_clean(document.filename)
         path = f"documents[{index}]"
         try:
+            # One document in memory at a time: a file-backed one is read again to be stored.
             info = pdf_inspect(
-                document.content,
+                document.read(),
                 filename=display_filename(document.filename),
                 field=f"{path}.content_base64",
             )
@@ -180,7 +187,7 @@ def signature_request_check_documents(
                     f"{path}.content_base64",
                 )
         checked.append(
-            _CheckedDocument(filename, document.content, info.sha256, info.size, info.page_count)
+            _CheckedDocument(filename, document, info.sha256, info.size, info.page_count)
         )
     return checked
 
@@ -267,7 +274,7 @@ def signature_request_create(
             public_id = uuid.uuid4()
             name = default_storage.save(
                 original_path(unit_id=unit.pk, document_public_id=public_id),
-                ContentFile(document.content),
+                document.stored_content(),
             )
             written.append(name)
             stored.append((public_id, name, document))
