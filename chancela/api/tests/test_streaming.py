@@ -340,3 +340,91 @@ def _assert_same(sent: Any, scanned: Any, got: Any, case: Any) -> None:
         assert decoded.base64_ok == (before[2] is not None), case
         if before[2] is not None:
             assert decoded.file is not None and decoded.file.read() == before[2], case
+
+
+# --- a real web worker's memory while it takes ten ~9 MB PDFs in one body -----------------------
+
+# The bound this test states: the gunicorn worker's peak RSS grows by less than this while it
+# accepts a 120 MB body of ten 9 MB PDFs (the inspection runs in forked children, not counted).
+WORKER_GROWTH_BOUND_KB = 40 * 1024
+
+
+def _padded_pdf(size: int, mark: bytes) -> bytes:
+    """A valid one-page PDF of about ``size`` bytes (a comment padding its content stream)."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    stream = DecodedStreamObject()
+    stream.set_data(b"%" + mark * (size // len(mark)) + b"\n")
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _peak_rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def _worker_pid(master: int) -> int:
+    """The one worker of a gunicorn master (it answers once the worker is up)."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    assert len(children) == 1, children
+    return int(children[0])
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_a_web_worker_memory_bounded_while_accepting_ten_9_mb_pdfs(tmp_path: Path):
+    import httpx
+
+    from chancela.testing.factories import (
+        make_api_key,
+        make_config,
+        make_document_type,
+        make_unit,
+    )
+    from chancela.testing.processes import (
+        free_port,
+        process_env,
+        running,
+        wait_for_http,
+        web_process,
+    )
+
+    unit = make_unit(code="CENTRO")
+    make_document_type(make_config(unit), code="CONTRATO")
+    _, key = make_api_key(units=[unit])
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    documents = [
+        {
+            "filename": f"historico-{n}.pdf",
+            "content_base64": base64.b64encode(_padded_pdf(9 * 1000 * 1000, b"%02d" % n)).decode(),
+        }
+        for n in range(10)
+    ]
+    big = json.dumps(body("CENTRO", "CONTRATO", external_id="MAT-GRANDE", documents=documents))
+    del documents
+    small = json.dumps(body("CENTRO", "CONTRATO", external_id="MAT-PEQUENO"))
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running(web_process(port, tmp_path, process_env(), workers=1)) as (web,):
+        wait_for_http(f"{base}/api/v1/openapi.json", process=web)
+        assert web.popen is not None
+        worker = _worker_pid(web.popen.pid)
+        with httpx.Client(base_url=base, timeout=300, headers=headers) as client:
+            warm_up = client.post("/api/v1/signature-requests", content=small)
+            assert warm_up.status_code == 201, warm_up.text
+            before = _peak_rss_kb(worker)
+            response = client.post("/api/v1/signature-requests", content=big)
+            after = _peak_rss_kb(worker)
+    assert response.status_code == 201, response.text[:2000]
+    assert len(response.json()["documents"]) == 10
+    assert sum(d["size"] for d in response.json()["documents"]) > 90 * 1000 * 1000
+    assert after - before < WORKER_GROWTH_BOUND_KB, (before, after)
