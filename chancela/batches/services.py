@@ -33,7 +33,13 @@ from chancela.batches.models import Batch, BatchRow, BatchStatus, RowState
 from chancela.batches.uploads import ZipPdf
 from chancela.core.errors import DomainError
 from chancela.core.idempotency import content_fingerprint
-from chancela.core.pdf import PdfError, pdf_filename_clean, pdf_inspect, pdf_inspect_many
+from chancela.core.pdf import (
+    PdfError,
+    pdf_check_size,
+    pdf_filename_clean,
+    pdf_inspect,
+    pdf_inspect_many,
+)
 from chancela.esign.models import DocumentType
 from chancela.institutions.models import Unit
 from chancela.signing.errors import SigningError
@@ -68,9 +74,12 @@ def _pdf_problems(error: PdfError | None) -> list[dict[str, str]]:
     return [] if error is None else [{"field": "pdf", "code": error.code, "message": error.message}]
 
 
-def _store_pdf(path: str, filename: str, content: bytes) -> list[dict[str, str]]:
+def _store_pdf(path: str, filename: str, pdf: RowPdf) -> list[dict[str, str]]:
     """Check the PDF and store it when acceptable; return its problems (empty when stored)."""
     try:
+        # The size sent first: an upload keeps only one byte over the limit, not the real size.
+        pdf_check_size(pdf.size(), filename=filename, field="pdf")
+        content = pdf.read()
         pdf_inspect(content, filename=filename, field="pdf")
     except PdfError as error:
         return _pdf_problems(error)
@@ -129,9 +138,12 @@ class RowPdf:
         return hashlib.file_digest(self.file, "sha256").hexdigest()  # type: ignore[arg-type]
 
     def size(self) -> int:
+        """The size sent: an upload's own (``UploadedFile.size``, even when only the first bytes
+        over the limit were kept), else the bytes held."""
         if self.file is None:
             return len(self.content)
-        return self.file.seek(0, 2)
+        sent = getattr(self.file, "size", None)
+        return sent if isinstance(sent, int) else self.file.seek(0, 2)
 
 
 class BatchCreated(NamedTuple):
@@ -412,7 +424,7 @@ def batch_row_update(*, row: BatchRow, data: dict[str, str], pdf: RowPdf | None 
     pdf_checks = [p for p in row.problems if p["field"] == "pdf"]
     if pdf is not None:
         path = _pdf_path(unit_id=row.unit_id, batch_public_id=batch.public_id, line=row.line)
-        pdf_checks = _store_pdf(path, pdf_filename_clean(pdf.filename), pdf.content)
+        pdf_checks = _store_pdf(path, pdf_filename_clean(pdf.filename), pdf)
         pdf_filename = pdf_filename_clean(pdf.filename)
         pdf_path = "" if pdf_checks else path
     with transaction.atomic():

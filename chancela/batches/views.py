@@ -182,7 +182,8 @@ def row_edit(request: HttpRequest, public_id: str, line: int) -> HttpResponse:
         if form.is_valid():
             data = {key: value for key, value in form.cleaned_data.items() if key != "pdf"}
             upload = form.cleaned_data.get("pdf")
-            pdf = RowPdf(upload.name, upload.read(10 * 1024 * 1024 + 1)) if upload else None
+            # The upload's file (one byte over the limit kept at most) and the size sent.
+            pdf = RowPdf(upload.name, file=upload) if upload else None
             try:
                 row = batch_row_update(row=row, data=data, pdf=pdf)
             except BatchError as error:

@@ -236,3 +236,20 @@ def test_it_answers_a_malformed_zip_entry_with_a_message_and_stores_nothing(
     assert "“A00002.pdf” dentro do ZIP" in response.content.decode()
     assert not Batch.objects.exists() and not BatchRow.objects.exists()
     assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_it_names_the_size_sent_of_an_oversized_pdf_when_fixing_a_row(client, staff, sendable):
+    unit, document_type = sendable
+    rows = [good_row(0), good_row(1)]
+    upload(client, unit, document_type, rows)
+    batch = Batch.objects.get()
+    edit = reverse("batches:row_edit", args=[batch.public_id, 3])
+    # The upload handler keeps one byte over the 10 MB limit; the message tells the 12 MB sent.
+    big = SimpleUploadedFile("grande.pdf", b"%PDF-1.4\n" + b"0" * (12 * 1024 * 1024))
+    response = client.post(edit, {**rows[1], "pdf": big})
+    assert response.status_code == 302
+    row = BatchRow.objects.get(batch=batch, line=3)
+    (problem,) = [p for p in row.problems if p["field"] == "pdf"]
+    assert problem["code"] == "pdf_too_large"
+    assert "“grande.pdf” tem 12 MB; o limite da Clicksign é 10 MB" in problem["message"]
+    assert row.pdf_path == ""
