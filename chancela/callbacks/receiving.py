@@ -10,10 +10,14 @@ A missing or bad signature is a 401, recorded as a security event without the bo
 from __future__ import annotations
 
 import contextlib
+import copy
+import dataclasses
 import functools
 import hashlib
 import json
 import logging
+import re
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -145,26 +149,29 @@ def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     return field
 
 
-# public id -> (the configuration's raw row, the configuration built from it). Per process.
+# public id -> (the configuration's raw row, the configuration built from it). Per process. On
+# PostgreSQL the row's first column is ``md5(row::text)``: the version the one-statement fast
+# path (:func:`_receive_cached`) compares with the row it finds when it stores a delivery.
 _configs: dict[uuid.UUID, tuple[tuple[Any, ...], SignatureConfig]] = {}
 
 
 def config_for_delivery(public_id: uuid.UUID) -> SignatureConfig | None:
     """The configuration ``public_id`` names, as it is in the database now.
 
-    Its row is read on every delivery (one indexed SELECT of raw columns: no model built, no
-    secret decrypted); the configuration built from it, secrets decrypted, is kept per process
-    and rebuilt whenever any column of the row differs from the last one seen (a rotated secret,
-    a deactivation, a learned account...). So no change is ever served stale, in any process,
-    and the usual delivery pays one round trip instead of an ORM query and three decryptions.
+    Its row is read (one indexed SELECT of raw columns: no model built, no secret decrypted);
+    the configuration built from it, secrets decrypted, is kept per process and rebuilt
+    whenever any column of the row differs from the last one seen (a rotated secret, a
+    deactivation, a learned account...). So no change is ever served stale, in any process.
     """
     opts = SignatureConfig._meta
     connection = connections[router.db_for_read(SignatureConfig)]
     quote = connection.ops.quote_name
     field = opts.get_field("public_id")
+    version = "md5(c::text)" if connection.vendor == "postgresql" else "NULL"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT * FROM {quote(opts.db_table)} WHERE {quote(field.column)} = %s",  # noqa: S608
+            f"SELECT {version}, c.* FROM {quote(opts.db_table)} c "  # noqa: S608
+            f"WHERE c.{quote(field.column)} = %s",
             [field.get_db_prep_value(public_id, connection)],
         )
         row = cursor.fetchone()
@@ -180,6 +187,33 @@ def config_for_delivery(public_id: uuid.UUID) -> SignatureConfig | None:
         # Built after the row was read, so never older than it: a later change differs.
         _configs[public_id] = (row, config)
     return config
+
+
+def callback_receive_answered(
+    *,
+    raw_body: bytes,
+    signature: str,
+    config_public_id: uuid.UUID | None,
+    event_header: str = "",
+    remote_addr: str = "",
+) -> ReceiveResult:
+    """:func:`callback_receive` as an endpoint answers it: a database that fails anywhere —
+    also before the write, at the configuration's look-up — is a 503 (Clicksign retries),
+    logged once per outage (``DATABASE_OUTAGE``), never a traceback per delivery."""
+    try:
+        result = callback_receive(
+            raw_body=raw_body,
+            signature=signature,
+            config_public_id=config_public_id,
+            event_header=event_header,
+            remote_addr=remote_addr,
+        )
+    except DatabaseError as exc:  # unreachable or refusing: Clicksign must retry later
+        DATABASE_OUTAGE.failed(exc)
+        return ReceiveResult(503, "database_unavailable")
+    if result.status != 503:
+        DATABASE_OUTAGE.ok()
+    return result
 
 
 def _candidates_from_payload(body: Any) -> list[SignatureConfig]:
@@ -245,6 +279,10 @@ def callback_receive(
     remote_addr: str = "",
 ) -> ReceiveResult:
     """Verify and store one delivery. ``config_public_id`` None = the bare endpoint."""
+    if config_public_id is not None:
+        stored = _receive_cached(raw_body, signature, config_public_id)
+        if stored is not None:
+            return stored
     size = len(raw_body)
     body: Any = None
     if config_public_id is not None:
@@ -322,6 +360,241 @@ def callback_receive(
         payload_event_key=event_dedupe_key(payload.event, payload.document_key),
         payload=payload,
     )
+
+
+def _receive_cached(raw_body: bytes, signature: str, public_id: uuid.UUID) -> ReceiveResult | None:
+    """PostgreSQL, the usual delivery, in ONE round trip: verified with this process's cached
+    configuration, then stored with its job by one prepared statement (:func:`_fast_statement`)
+    that also checks, in the database at the moment of the write, that the configuration's row
+    is still the one cached (``md5(row::text)``) and that the document the delivery names may
+    be touched through it (the rule of :func:`_may_touch`).
+
+    None whenever it is not that plain case — no cached configuration, a signature that does
+    not verify with the cached secrets, a body that does not parse, another account's key, a
+    ``last_callback_at`` stamp due, a row changed since it was cached, another account's
+    document: nothing was written, and the full path decides (reads the configuration again,
+    records any rejection)."""
+    cached = _configs.get(public_id)
+    if cached is None or cached[0][0] is None:  # not cached, or not PostgreSQL
+        return None
+    row, config = cached
+    if not verify_signature(raw_body, signature, config_secrets(config)):
+        return None
+    try:
+        payload = webhook_parse(json.loads(raw_body))
+    except ValueError:  # invalid JSON or UTF-8, WebhookPayloadError
+        return None
+    known = config.clicksign_account_key
+    if payload.account_key and known and payload.account_key != known:
+        return None
+    now = timezone.now()
+    if config.last_callback_at is None or config.last_callback_at < now - STAMP_EVERY:
+        return None
+    connection = connections[router.db_for_write(InboundCallback)]
+    if connection.vendor != "postgresql":
+        return None
+    document_id = None
+    with contextlib.suppress(ValueError):
+        document_id = uuid.UUID(str(payload.metadata.get("chancela_document") or ""))
+    statement = _fast_statement(connection.alias)
+    event_key = event_dedupe_key(payload.event, payload.document_key)[:300]
+    body_sha256 = hashlib.sha256(raw_body).hexdigest()
+    job_id = uuid.uuid4()
+    # Bound as PostgreSQL takes them (cast in the statement); the body encrypted by its field.
+    params = (
+        payload.document_key, payload.document_key, document_id,  # the document's owner
+        public_id, row[0], config.pk, known or "",  # the configuration unchanged, allowed
+        uuid.uuid4(), config.pk, config.unit_id, now,
+        statement.body_field.get_db_prep_save(raw_body.decode("utf-8", "replace"), connection),
+        body_sha256, event_key, payload.event.name[:80], payload.document_key[:64],
+        payload.event.created, now + statement.recheck_after,
+        job_id, now,
+    )  # fmt: skip
+    try:
+        with (
+            transaction.atomic(using=connection.alias)
+            if connection.in_atomic_block
+            else (contextlib.nullcontext())
+        ):
+            fresh, callback_id = _execute_prepared(connection, statement.sql, params)
+            if fresh and callback_id is None:
+                InboundCallback.objects.filter(
+                    Q(body_sha256=body_sha256) | Q(event_key=event_key)
+                ).update(duplicates=F("duplicates") + 1, last_duplicate_at=now)
+    except DatabaseError as exc:
+        DATABASE_OUTAGE.failed(exc)
+        return ReceiveResult(503, "not_stored")
+    if not fresh:
+        return None  # changed configuration or another account's document: the full path
+    if callback_id is None:
+        return ReceiveResult(200, "duplicate")
+    statement.enqueued(job_id, now, callback_id)
+    return ReceiveResult(200, "stored", callback_id)
+
+
+def _execute_prepared(
+    connection: Any, sql: str, params: tuple[Any, ...]
+) -> tuple[bool, int | None]:
+    """Run the fast statement on ``connection``'s own psycopg connection, server-side bound and
+    prepared once per connection (Django turns psycopg's automatic preparing off for the
+    benefit of connection poolers: only what asks for it is prepared). Errors are Django's, and
+    mark the connection as Django's own cursors do (checked at the end of the request)."""
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = 1 << 30  # never automatic; prepare=True still prepares
+    started = time.monotonic()
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        found = cursor.fetchone()
+    if connection.queries_logged:  # as Django's debug cursor records it (CaptureQueriesContext)
+        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    assert found is not None
+    return bool(found[0]), (int(found[1]) if found[1] is not None else None)
+
+
+@dataclass(frozen=True)
+class _FastStatement:
+    sql: str
+    body_field: models.Field[Any, Any]
+    job: Any  # the job row as django-tasks-db builds it (its pre_save handler run)
+    result: Any  # its task result, built once (``DBTaskResult.task_result``)
+    recheck_after: timedelta
+
+    def enqueued(self, job_id: uuid.UUID, now: Any, callback_id: int) -> None:
+        """``task_enqueued``, as ``process_callback.enqueue`` sends it, with the task result
+        of the row the statement wrote (built from the one prepared per process: building it
+        from the row each time was a sixth of a delivery's CPU)."""
+        from django_tasks.signals import task_enqueued
+
+        job = copy.copy(self.job)
+        job.id, job.enqueued_at = job_id, now
+        job.args_kwargs = {"args": [str(callback_id)], "kwargs": {}}
+        result = dataclasses.replace(
+            self.result, db_result=job, id=str(job_id), enqueued_at=now,
+            args=job.args_kwargs["args"], errors=[], worker_ids=[],
+        )  # fmt: skip
+        task_enqueued.send(type(self.result.task.get_backend()), task_result=result)
+
+
+# The columns of the two rows that vary per delivery, in the order of the statement's
+# parameters (after the checks'); every other column is written as a literal prepared once per
+# process (a column whose default varies must be listed here).
+_PARAM = "\x00"  # a parameter's place while the statement is built
+_CALLBACK_VARYING = (
+    "public_id", "config", "unit", "received_at", "body", "body_sha256", "event_key",
+    "event_name", "document_key", "occurred_at", "next_attempt_at",
+)  # fmt: skip
+_JOB_VARYING = ("id", "enqueued_at")
+
+
+@functools.cache
+def _fast_statement(alias: str) -> _FastStatement:
+    """The one statement of :func:`_receive_cached`, built once per process and database:
+
+    ``WITH owner AS (<the document's configuration and account>), ok AS (<the configuration's
+    row, unchanged, and the document allowed>), cb AS (INSERT <callback> SELECT … FROM ok ON
+    CONFLICT DO NOTHING RETURNING id), job AS (INSERT <job> SELECT … FROM cb) SELECT <ok?>,
+    <callback id>`` — the callback and its job written together or not at all, and only when
+    the checks hold, in one round trip and one commit (autocommit)."""
+    from django.db.models.signals import pre_save
+    from django_tasks_db.models import DBTaskResult
+
+    from chancela.callbacks.processing import RECHECK_AFTER
+    from chancela.callbacks.tasks import process_callback
+
+    connection = connections[alias]
+    quote = connection.ops.quote_name
+    backend = process_callback.get_backend()
+    job: DBTaskResult[Any, Any] = DBTaskResult(
+        args_kwargs={"args": [], "kwargs": {}},  # written by the statement: the callback's id
+        priority=process_callback.priority,
+        task_path=process_callback.module_path,
+        queue_name=process_callback.queue_name,
+        run_after=process_callback.run_after,  # type: ignore[misc]  # as django-tasks-db does
+        backend_name=backend.alias,
+    )
+    pre_save.send(DBTaskResult, instance=job, raw=False, using=alias, update_fields=None)
+    connection.ensure_connection()
+    literal = functools.partial(_literal, connection.connection)
+
+    def columns(
+        instance: models.Model, varying: tuple[str, ...], computed: dict[str, str]
+    ) -> tuple[list[str], list[str]]:
+        opts = instance._meta
+        names, values = [], []
+        by_name = {f.name: f for f in opts.concrete_fields if f is not opts.auto_field}
+        for name in varying:
+            field = by_name[name]
+            names.append(quote(field.column))
+            values.append(
+                f"{_PARAM}::{re.sub(r'[(].*[)]', '', field.db_type(connection) or 'text')}"
+            )
+        for name, field in by_name.items():
+            if name in varying:
+                continue
+            names.append(quote(field.column))
+            if name in computed:
+                values.append(computed[name])
+                continue
+            # A default that varies (uuid4, now) must be listed as varying.
+            assert field.get_default() == field.get_default(), f"{field} varies"
+            value = field.get_db_prep_save(field.pre_save(instance, True), connection)
+            values.append(literal(value))
+        return names, values
+
+    cb_names, cb_values = columns(InboundCallback(), _CALLBACK_VARYING, {})
+    args = "jsonb_build_object('args', jsonb_build_array(cb.id::text), 'kwargs', '{}'::jsonb)"
+    job_names, job_values = columns(job, _JOB_VARYING, {"args_kwargs": args})
+    document, request, config = Document._meta, SignatureRequest._meta, SignatureConfig._meta
+
+    def column(opts: Any, name: str) -> str:
+        return quote(opts.get_field(name).column)
+
+    doc_request, request_config = column(document, "request"), column(request, "config")
+    owner_from = (
+        f"SELECT r.{request_config} AS owner_id, "  # noqa: S608 - identifiers of the models
+        f"c.{column(config, 'clicksign_account_key')} AS owner_account, %s AS rank "
+        f"FROM {quote(document.db_table)} d "
+        f"JOIN {quote(request.db_table)} r ON r.{quote(request.pk.column)} = d.{doc_request} "
+        f"JOIN {quote(config.db_table)} c ON c.{quote(config.pk.column)} = r.{request_config} "
+    )  # fmt: skip
+    sql = (
+        "WITH owner AS ("  # noqa: S608 - identifiers from the models, values bound
+        f"({owner_from % 1} WHERE {_PARAM}::text <> '' "
+        f"AND d.{column(document, 'clicksign_document_id')} = {_PARAM}::text) "
+        f"UNION ALL ({owner_from % 2} WHERE d.{column(document, 'public_id')} = {_PARAM}::uuid) "
+        "ORDER BY rank LIMIT 1), "
+        f"ok AS (SELECT 1 FROM {quote(config.db_table)} c "
+        f"WHERE c.{column(config, 'public_id')} = {_PARAM}::uuid "
+        f"AND md5(c::text) = {_PARAM}::text AND NOT EXISTS (SELECT 1 FROM owner o "
+        f"WHERE o.owner_id <> {_PARAM}::bigint AND NOT (COALESCE(o.owner_account, '') <> '' "
+        f"AND o.owner_account = {_PARAM}::text))), "
+        f"cb AS (INSERT INTO {quote(InboundCallback._meta.db_table)} ({', '.join(cb_names)}) "
+        f"SELECT {', '.join(cb_values)} FROM ok "
+        f"ON CONFLICT DO NOTHING RETURNING {quote(InboundCallback._meta.pk.column)} AS id), "
+        f"job AS (INSERT INTO {quote(DBTaskResult._meta.db_table)} ({', '.join(job_names)}) "
+        f"SELECT {', '.join(job_values)} FROM cb RETURNING 1) "
+        "SELECT (SELECT count(*) FROM ok), (SELECT id FROM cb)"
+    )  # fmt: skip
+    # psycopg's placeholders, in the order of _receive_cached's parameters.
+    sql = sql.replace("%", "%%").replace(_PARAM, "%s")
+    return _FastStatement(
+        sql=sql,
+        body_field=InboundCallback._meta.get_field("body"),
+        job=job,
+        result=job.task_result,
+        recheck_after=RECHECK_AFTER,
+    )
+
+
+def _literal(raw: Any, value: Any) -> str:
+    """``value`` (as a field prepares it) as a SQL literal, as psycopg would bind it."""
+    from psycopg import sql
+
+    return sql.Literal(value).as_string(raw)
 
 
 def _store(

@@ -7,7 +7,6 @@ import uuid
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from chancela.callbacks.processing import callback_reprocess
-from chancela.callbacks.receiving import DATABASE_OUTAGE, callback_receive
+from chancela.callbacks.receiving import callback_receive_answered
 from chancela.callbacks.selectors import (
     MONITOR_STATES,
     callbacks_in_state,
@@ -58,19 +57,13 @@ def receive(request: HttpRequest, config_public_id: uuid.UUID | None = None) -> 
     raw_body = request.read(cap + 1)
     if len(raw_body) > cap:
         return _answer(413, "too_large")
-    try:
-        result = callback_receive(
-            raw_body=raw_body,
-            signature=request.headers.get(SIGNATURE_HEADER, ""),
-            config_public_id=config_public_id,
-            event_header=request.headers.get(EVENT_HEADER, ""),
-            remote_addr=request.META.get("REMOTE_ADDR", ""),
-        )
-    except DatabaseError as exc:  # unreachable or refusing: Clicksign must retry later
-        DATABASE_OUTAGE.failed(exc)
-        return _answer(503, "database_unavailable")
-    if result.status != 503:
-        DATABASE_OUTAGE.ok()
+    result = callback_receive_answered(
+        raw_body=raw_body,
+        signature=request.headers.get(SIGNATURE_HEADER, ""),
+        config_public_id=config_public_id,
+        event_header=request.headers.get(EVENT_HEADER, ""),
+        remote_addr=request.META.get("REMOTE_ADDR", ""),
+    )
     return _answer(result.status, result.code)
 
 

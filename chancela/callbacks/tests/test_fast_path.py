@@ -1,5 +1,11 @@
-"""The ingest path as production serves it (``chancela.wsgi.application``: no browser middleware,
-the configuration cached per process, one INSERT … ON CONFLICT): every guarantee still holds."""
+"""The ingest path as production serves it (``chancela.wsgi.application``: a plain WSGI callable
+for the usual delivery, the configuration cached per process, and on PostgreSQL one prepared
+statement that checks the cached configuration and the document's account while it stores the
+callback with its job): every guarantee still holds.
+
+Each test first delivers twice (:func:`_warm`): the configuration is then cached and its
+``last_callback_at`` stamped, so what follows takes the one-statement path on PostgreSQL (on
+SQLite, the two-insert transaction)."""
 
 from __future__ import annotations
 
@@ -8,26 +14,28 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from chancela.callbacks.models import InboundCallback, RejectedCallback, RejectReason
 from chancela.callbacks.tests.conftest import wsgi_post
 from chancela.esign.models import SignatureConfig
-from chancela.testing.factories import make_config, make_unit
+from chancela.signing.models import Document
+from chancela.testing.factories import make_config, make_signature_request, make_unit
 from clicksign_emulator import webhook_signature
 
 SECRET = "0123456789abcdef0123456789abcdef"
 NEW_SECRET = "fedcba9876543210fedcba9876543210"
 
 
-def _body(document_key: str = "doc-1", account: str = "acc-1") -> bytes:
+def _body(document_key: str = "doc-1", account: str = "acc-1", **metadata: str) -> bytes:
     return json.dumps(
         {
             "event": {"name": "upload", "data": {"account": {"key": account}},
                       "occurred_at": "2026-08-10T10:00:00.000-03:00"},
             "document": {"key": document_key, "account_key": account, "status": "running",
-                         "metadata": {}, "events": []},
+                         "metadata": metadata, "events": []},
         }
     ).encode()  # fmt: skip
 
@@ -42,9 +50,35 @@ def _jobs() -> int:
     return DBTaskResult.objects.filter(task_path__endswith="process_callback").count()
 
 
+def _warm(config: SignatureConfig, secret: str = SECRET) -> None:
+    """Two genuine deliveries: the first caches the configuration and stamps its
+    ``last_callback_at``, the second caches the stamped row."""
+    for key in ("warm-1", "warm-2"):
+        body = _body(key)
+        assert _post(config, body, webhook_signature(secret, body)) == (200, "stored")
+
+
+@pytest.mark.django_db(transaction=True)  # autocommit, as in production: no savepoint around it
+def test_it_stores_a_usual_delivery_in_one_statement_on_postgresql(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement path is PostgreSQL's")
+    config = make_config(make_unit(), webhook_secret=SECRET)
+    _warm(config)
+    body = _body()
+    with CaptureQueriesContext(connection) as queries:
+        assert _post(config, body, webhook_signature(SECRET, body)) == (200, "stored")
+    assert len(queries) == 1
+    stored = InboundCallback.objects.get(document_key="doc-1")
+    assert stored.body == body.decode() and stored.config_id == config.pk
+    assert stored.unit_id == config.unit_id and stored.event_name == "upload"
+    job = DBTaskResult.objects.get(args_kwargs__args=[str(stored.pk)])
+    assert job.task_path.endswith("process_callback") and job.status == "READY"
+
+
 def test_it_rejects_every_kind_of_forged_delivery_and_records_it(db):
     config = make_config(make_unit(), webhook_secret=SECRET)
     other = make_config(make_unit(), webhook_secret="b" * 32)
+    _warm(config)
     body = _body()
     digest = webhook_signature(SECRET, body).removeprefix("sha256=")
     flipped = body.replace(b"doc-1", b"doc-2")
@@ -64,7 +98,7 @@ def test_it_rejects_every_kind_of_forged_delivery_and_records_it(db):
         assert _post(config, raw, signature)[0] == 401, kind
     reasons = list(RejectedCallback.objects.order_by("id").values_list("reason", flat=True))
     assert reasons == [reason for _, _, reason in forged.values()]
-    assert not InboundCallback.objects.exists() and _jobs() == 0
+    assert InboundCallback.objects.count() == 2 and _jobs() == 2  # the two of _warm
     # A known account answering for another one is refused too.
     SignatureConfig.objects.filter(pk=config.pk).update(clicksign_account_key="acc-1")
     foreign = _body(account="acc-2")
@@ -75,8 +109,7 @@ def test_it_rejects_every_kind_of_forged_delivery_and_records_it(db):
 
 def test_it_sees_a_rotated_secret_or_a_removed_configuration_at_once(db):
     config = make_config(make_unit(), webhook_secret=SECRET)
-    first = _body("doc-1")
-    assert _post(config, first, webhook_signature(SECRET, first))[0] == 200  # now cached
+    _warm(config)  # now cached: the old secret still verifies in this process's cache
     # Rotated behind this process's back (another process, a plain UPDATE): no grace period.
     SignatureConfig.objects.filter(pk=config.pk).update(
         webhook_secret=NEW_SECRET,  # the field encrypts
@@ -85,6 +118,8 @@ def test_it_sees_a_rotated_secret_or_a_removed_configuration_at_once(db):
     )
     second = _body("doc-2")
     assert _post(config, second, webhook_signature(SECRET, second)) == (401, "bad_signature")
+    assert not InboundCallback.objects.filter(document_key="doc-2").exists()
+    assert RejectedCallback.objects.get().reason == RejectReason.BAD_SIGNATURE
     assert _post(config, second, webhook_signature(NEW_SECRET, second)) == (200, "stored")
     SignatureConfig.objects.filter(pk=config.pk).delete()
     third = _body("doc-3")
@@ -94,6 +129,7 @@ def test_it_sees_a_rotated_secret_or_a_removed_configuration_at_once(db):
 @pytest.mark.django_db(transaction=True)
 def test_it_commits_the_callback_with_its_job_before_answering(transactional_db):
     config = make_config(make_unit(), webhook_secret=SECRET)
+    _warm(config)
     body = _body()
     status, headers, _ = wsgi_post(
         f"/callbackclicksign/{config.public_id}",
@@ -106,18 +142,18 @@ def test_it_commits_the_callback_with_its_job_before_answering(transactional_db)
     other = connections.create_connection("default")
     try:
         with other.cursor() as cursor:
-            cursor.execute("SELECT id FROM callbacks_inboundcallback")
+            cursor.execute("SELECT id FROM callbacks_inboundcallback WHERE document_key = 'doc-1'")
             (callback_id,) = [row[0] for row in cursor.fetchall()]
             cursor.execute(
                 "SELECT args_kwargs FROM django_tasks_database_dbtaskresult "
                 "WHERE task_path LIKE %s",
                 ["%process_callback"],
             )
-            (args,) = [row[0] for row in cursor.fetchall()]
+            jobs = [row[0] for row in cursor.fetchall()]
     finally:
         other.close()
-    args = json.loads(args) if isinstance(args, str) else args
-    assert args["args"] == [str(callback_id)]
+    args = [json.loads(a) if isinstance(a, str) else a for a in jobs]
+    assert {"args": [str(callback_id)], "kwargs": {}} in args and len(args) == 3
 
 
 @pytest.mark.parametrize(
@@ -125,6 +161,7 @@ def test_it_commits_the_callback_with_its_job_before_answering(transactional_db)
 )
 def test_it_answers_503_and_keeps_nothing_when_the_database_refuses_the_write(db, table):
     config = make_config(make_unit(), webhook_secret=SECRET)
+    _warm(config)
     body = _body()
     with connection.cursor() as cursor:  # a real database error on the inbox or the job
         cursor.execute(f"ALTER TABLE {table} RENAME TO refused_table")
@@ -134,21 +171,23 @@ def test_it_answers_503_and_keeps_nothing_when_the_database_refuses_the_write(db
         with connection.cursor() as cursor:
             cursor.execute(f"ALTER TABLE refused_table RENAME TO {table}")
     assert answer == (503, "not_stored")
-    assert not InboundCallback.objects.exists() and _jobs() == 0  # callback and job, or neither
+    # callback and job, or neither
+    assert InboundCallback.objects.count() == 2 and _jobs() == 2  # the two of _warm
     assert _post(config, body, webhook_signature(SECRET, body)) == (200, "stored")  # retried
 
 
 def test_it_answers_a_duplicate_as_a_duplicate_and_stores_it_once(db):
     config = make_config(make_unit(), webhook_secret=SECRET)
+    _warm(config)
     body = _body()
     signature = webhook_signature(SECRET, body)
     assert _post(config, body, signature) == (200, "stored")
     assert _post(config, body, signature) == (200, "duplicate")
     same_event = json.dumps(json.loads(body), indent=1).encode()  # another body, same event
     assert _post(config, same_event, webhook_signature(SECRET, same_event)) == (200, "duplicate")
-    stored = InboundCallback.objects.get()
+    stored = InboundCallback.objects.get(document_key="doc-1")
     assert stored.duplicates == 2 and stored.last_duplicate_at is not None
-    assert _jobs() == 1
+    assert _jobs() == 3
 
 
 def test_it_refuses_a_host_the_deployment_does_not_serve(db, settings):
@@ -162,3 +201,26 @@ def test_it_refuses_a_host_the_deployment_does_not_serve(db, settings):
     )
     assert status == 400
     assert not InboundCallback.objects.exists()
+
+
+def test_it_refuses_a_document_of_another_account_through_the_cached_configuration(db):
+    config = make_config(make_unit(), webhook_secret=SECRET)
+    foreign = make_signature_request(make_unit())  # its own configuration, another account
+    shared = make_signature_request(make_unit())  # another configuration of the same account
+    SignatureConfig.objects.filter(pk=config.pk).update(clicksign_account_key="acc-1")
+    SignatureConfig.objects.filter(pk=foreign.config_id).update(clicksign_account_key="acc-2")
+    SignatureConfig.objects.filter(pk=shared.config_id).update(clicksign_account_key="acc-1")
+    Document.objects.filter(request=foreign).update(clicksign_document_id="doc-foreign")
+    Document.objects.filter(request=shared).update(clicksign_document_id="doc-shared")
+    _warm(config)
+    by_key = _body("doc-foreign")
+    by_metadata = _body("", chancela_document=str(foreign.documents.get().public_id))
+    for body in (by_key, by_metadata):
+        assert _post(config, body, webhook_signature(SECRET, body)) == (200, "other_account")
+    assert (
+        list(RejectedCallback.objects.values_list("reason", flat=True))
+        == [RejectReason.OTHER_ACCOUNT] * 2
+    )
+    assert InboundCallback.objects.count() == 2 and _jobs() == 2  # the two of _warm
+    ours = _body("doc-shared")
+    assert _post(config, ours, webhook_signature(SECRET, ours)) == (200, "stored")
