@@ -17,6 +17,10 @@ Callers decide by type (and by the attributes below), never by parsing messages:
   or our shared limiter had no slot (nothing was done; wait ``retry_after`` and send the same call
   again, without counting it as a failed attempt). A refused connection is not a rate limit.
   ``wait_seconds()`` is how long to tell a person to wait, in whole seconds.
+- :class:`ClicksignSlotWait` — the retryable error of our own limiter: no slot within the
+  caller's ``max_wait``, nothing sent. ``account_retry_at`` says when the *account's* window
+  has room again (None when only a notification endpoint's one-a-minute window is full), so a
+  worker can set aside every call of that account until then and do other work meanwhile.
 
 One Portuguese wording per credential problem: :meth:`ClicksignCredentialError.explanation`.
 """
@@ -182,3 +186,23 @@ class ClicksignRetryableError(ClicksignError):
     def wait_seconds(self, default: float = 60.0) -> int:
         """How long to tell a person to wait before trying again (whole seconds, at least 1)."""
         return max(1, math.ceil(self.retry_after if self.retry_after else default))
+
+
+class ClicksignSlotWait(ClicksignRetryableError):
+    """Our shared limiter had no slot within ``max_wait``; the request was not sent.
+
+    ``retry_at``: when this call's slot(s) free (epoch seconds on the limiter's clock;
+    ``retry_after`` is the same as seconds from the refusal). ``account_retry_at``: when the
+    account's own window (or a 429 block of the whole account) lets any call through, if that
+    alone is beyond ``max_wait`` — None when the account has room and only the notification
+    endpoint's one-a-minute window is full.
+    """
+
+    def __init__(
+        self, message: str, *, retry_at: float, account_retry_at: float | None, now: float
+    ) -> None:
+        super().__init__(
+            message, retry_after=round(retry_at - now, 3), sent=False, rate_limited=True
+        )
+        self.retry_at = retry_at
+        self.account_retry_at = account_retry_at

@@ -42,7 +42,7 @@ from django.db import connections, transaction
 from django.db.models import F
 from django.utils.crypto import salted_hmac
 
-from chancela.clicksign.errors import ClicksignRetryableError
+from chancela.clicksign.errors import ClicksignSlotWait
 from chancela.clicksign.models import RateLimitBucket
 
 logger = logging.getLogger(__name__)
@@ -121,21 +121,25 @@ class DatabaseRateLimiter:
 
         ``notification_path`` (the request path of a notification POST) also takes a slot in
         that endpoint's one-per-minute bucket. If the wait would exceed ``max_wait`` seconds,
-        raises :class:`ClicksignRetryableError` with ``retry_after`` and ``sent=False`` — the
-        request was not sent, the caller may reschedule it.
+        raises :class:`ClicksignSlotWait` with ``retry_at`` and ``sent=False`` — the request
+        was not sent, the caller may reschedule it — and ``account_retry_at`` when the
+        account's own window is what keeps it waiting that long (workers give a short
+        ``max_wait`` and set the account's work aside until then, see ``signing.dispatch``).
         """
         rules = self._rules(notification_path)
         waited = 0.0
         while True:
-            slot, wait = self._try_acquire(rules)
+            slot, wait, account_wait, now = self._try_acquire(rules)
             if slot is not None:
                 return slot
             if waited + wait > max_wait:
-                raise ClicksignRetryableError(
+                raise ClicksignSlotWait(
                     "Limite de requisições da Clicksign: aguardando uma vaga na janela.",
-                    retry_after=round(wait, 3),
-                    sent=False,
-                    rate_limited=True,
+                    retry_at=now + wait,
+                    account_retry_at=now + account_wait
+                    if waited + account_wait > max_wait
+                    else None,
+                    now=now,
                 )
             # A little jitter so that processes woken together do not collide again.
             pause = wait + random.uniform(0, 0.05)  # noqa: S311
@@ -242,7 +246,10 @@ class DatabaseRateLimiter:
             return float(start + self.max_flight)  # its process died mid-request
         return float("inf")  # in flight: it may reach Clicksign at any moment
 
-    def _try_acquire(self, rules: list[_Rule]) -> tuple[Slot | None, float]:
+    def _try_acquire(self, rules: list[_Rule]) -> tuple[Slot | None, float, float, float]:
+        """Take a slot in every rule's bucket, or say how long to wait: ``(slot, 0, 0, now)``
+        or ``(None, wait, account_wait, now)`` — ``account_wait`` is the account bucket's share
+        of it (its window or a block), 0 when only a notification endpoint is full."""
         self._ensure_rows(rules)
         with transaction.atomic(using=self.using):
             now = self._now()
@@ -250,17 +257,19 @@ class DatabaseRateLimiter:
             if len(buckets) < len(rules):
                 # A stale notification row was cleaned up meanwhile: create it again.
                 self._known_rows.difference_update(r.key for r in rules)
-                return None, 0.0
+                return None, 0.0, 0.0, now
             wait = 0.0
+            account_wait = 0.0
             live_entries: dict[str, list] = {}
             for rule in rules:
+                rule_wait = 0.0
                 bucket = buckets[rule.key]
                 live = [
                     e for e in bucket.entries if self._effective_end(e, now) > now - rule.window
                 ]
                 live_entries[rule.key] = live
                 if bucket.blocked_until is not None and bucket.blocked_until > now:
-                    wait = max(wait, bucket.blocked_until - now)
+                    rule_wait = bucket.blocked_until - now
                 excess = len(live) - rule.limit + 1
                 if excess > 0:
                     # The earliest moment enough slots leave the window. An in-flight request
@@ -268,9 +277,12 @@ class DatabaseRateLimiter:
                     frees = sorted(
                         min(self._effective_end(e, now), now) + rule.window for e in live
                     )
-                    wait = max(wait, frees[excess - 1] - now)
+                    rule_wait = max(rule_wait, frees[excess - 1] - now)
+                wait = max(wait, rule_wait)
+                if rule.scope == SCOPE_ACCOUNT and rule_wait > 0:
+                    account_wait = max(rule_wait, 0.01)
             if wait > 0:
-                return None, max(wait, 0.01)
+                return None, max(wait, 0.01), account_wait, now
             slot_id = secrets.token_hex(8)
             for rule in rules:
                 bucket = buckets[rule.key]
@@ -284,4 +296,4 @@ class DatabaseRateLimiter:
                     scope=SCOPE_NOTIFICATION,
                     updated_at__lt=now - STALE_BUCKET_SECONDS,
                 ).delete()
-            return Slot(slot_id, tuple(r.key for r in rules), now), 0.0
+            return Slot(slot_id, tuple(r.key for r in rules), now), 0.0, 0.0, now

@@ -25,10 +25,10 @@ Crash safety, in four rules:
 4. **Errors by type.** Retryable ones (timeouts, dropped connections, 5xx, 429) reschedule the
    job with exponential backoff and jitter (never sooner than Clicksign's reset) up to
    ``CHANCELA_DISPATCH_MAX_ATTEMPTS``; a wait for a local rate-limit slot is rescheduled without
-   counting as an attempt. Permanent and credential errors fail at once. A failure records a
-   Portuguese reason (``last_error`` + timeline) and e-mails the configuration's notification
-   address (the seed's error log) — but only before activation: once Clicksign runs the
-   envelope, nothing makes the request ``failed`` (see rule 5).
+   counting as an attempt (see "Several accounts" below). Permanent and credential errors fail
+   at once. A failure records a Portuguese reason (``last_error`` + timeline) and e-mails the
+   configuration's notification address (the seed's error log) — but only before activation:
+   once Clicksign runs the envelope, nothing makes the request ``failed`` (see rule 5).
 5. **After activation Clicksign's state rules.** A notification refused or given up on (the
    envelope was signed, closed or canceled meanwhile — or another worker's notification
    already went out) is recorded on the timeline, ends the saga, and the request's status is
@@ -36,6 +36,14 @@ Crash safety, in four rules:
 6. **A cancel stops the saga and cleans up.** A request canceled while its dispatch runs loses
    its lease; the saga then deletes the draft envelope it created (one the cancel could not
    see yet), so nothing is left at Clicksign.
+
+**Several accounts, few workers.** A worker never sleeps on a busy account while another has
+work: a call waits for its account's slot at most ``SLOT_WAIT_SECONDS``; beyond that the job is
+put back exactly for the moment the slot frees (``run_after``, no backoff, no attempt spent),
+and the configuration's other waiting dispatch jobs are set aside until the same moment
+(``_account_backlog_defer``), so the worker's next pick is another account's job rather than
+a trip through a backlog that cannot send. Set-aside jobs get ``DEFERRED_PRIORITY`` (below the
+default): when they are due again, envelopes already under way and other work come first.
 
 The notification (the last step) is *at least once*: Clicksign has no way to ask whether a
 notification went out, so after a crash or a lost answer at that point the signers may get the
@@ -48,12 +56,14 @@ import logging
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, TextField, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Replace
 from django.utils import timezone
 
 from chancela.clicksign.client import DEFAULT_PAGE_SIZE
@@ -63,6 +73,7 @@ from chancela.clicksign.errors import (
     ClicksignNotFoundError,
     ClicksignPermanentError,
     ClicksignRetryableError,
+    ClicksignSlotWait,
 )
 from chancela.clicksign.port import ClicksignPort
 from chancela.clicksign.types import (
@@ -132,6 +143,12 @@ ACTIVE = Q(status__in=[RequestStatus.QUEUED, RequestStatus.SENDING]) | Q(
     status=RequestStatus.AWAITING_SIGNATURES, dispatch_step__in=[STEP_ACTIVATE, STEP_NOTIFY]
 )
 LIST_PAGE_SIZE = 50
+# How long a call may wait for its account's rate-limit slot inside a job. Longer waits put the
+# job back for the moment the slot frees, and the worker takes other work meanwhile.
+SLOT_WAIT_SECONDS = 1.0
+# The priority of the dispatch jobs set aside while their account's window was full (below
+# django-tasks' default 0: when due, they come after envelopes under way and other jobs).
+DEFERRED_PRIORITY = -1
 METADATA_REQUEST = "chancela_request"
 METADATA_DOCUMENT = "chancela_document"
 
@@ -219,7 +236,7 @@ def _client(request: SignatureRequest) -> ClicksignPort:
         write=60.0,
         pool=5.0,
     )
-    return client_for_config(request.config, timeouts=timeouts, max_wait=15.0)
+    return client_for_config(request.config, timeouts=timeouts, max_wait=SLOT_WAIT_SECONDS)
 
 
 def _run(run: _Run) -> str:
@@ -768,11 +785,16 @@ def _retry_or_fail(run: _Run, exc: Exception) -> str:
         )
         return _fail(run, f"{who} após {attempts} tentativas (último erro: {_describe(exc)})", exc)
     retry_after = exc.retry_after if isinstance(exc, ClicksignRetryableError) else None
-    if local_wait:
-        delay = (retry_after or 0.0) + random.uniform(0.1, 1.0)  # noqa: S311
+    if isinstance(exc, ClicksignSlotWait):
+        # Our own limiter: exactly when the slot frees (its clock: the database's on PostgreSQL).
+        when = datetime.fromtimestamp(exc.retry_at, tz=UTC)
+        delay = max(0.0, (when - timezone.now()).total_seconds())
     else:
-        delay = backoff_seconds(attempts, retry_after)
-    when = timezone.now() + timedelta(seconds=delay)
+        if local_wait:  # Clicksign's 429: its reset, a little later
+            delay = (retry_after or 0.0) + random.uniform(0.1, 1.0)  # noqa: S311
+        else:
+            delay = backoff_seconds(attempts, retry_after)
+        when = timezone.now() + timedelta(seconds=delay)
     # A wait for our own limiter is routine: no timeline line for it.
     sent = not (isinstance(exc, ClicksignRetryableError) and not exc.sent and local_wait)
     label = STEP_LABELS.get(run.step, run.step)
@@ -814,6 +836,8 @@ def _retry_or_fail(run: _Run, exc: Exception) -> str:
                     "retry_at": when.isoformat(),
                 },
             )
+        if isinstance(exc, ClicksignSlotWait) and exc.account_retry_at is not None:
+            _account_backlog_defer(run, until=datetime.fromtimestamp(exc.account_retry_at, tz=UTC))
         dispatch_signature_request.using(run_after=when).enqueue(
             request_public_id=str(request.public_id)
         )
@@ -829,6 +853,43 @@ def _retry_or_fail(run: _Run, exc: Exception) -> str:
         },
     )
     return "retry"
+
+
+def _account_backlog_defer(run: _Run, *, until: datetime) -> int:
+    """The account of ``run``'s configuration cannot send before ``until``: set its other
+    waiting dispatch jobs aside until then, so that workers pick other accounts' work instead of
+    taking them one by one only to put each back. Moves the ready-to-run ones (new jobs, and
+    jobs set aside earlier that are due before ``until``) to ``until`` with
+    ``DEFERRED_PRIORITY``; retries waiting for a later moment and jobs already running are left
+    alone. A configuration's requests stand for its account here (two configurations sharing a
+    token each set their own jobs aside). One UPDATE; returns how many jobs moved."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    from chancela.signing.tasks import dispatch_signature_request
+
+    # Text of a public id on either side, dashes dropped: PostgreSQL prints a uuid with them,
+    # SQLite stores 32 hex digits, the job's arguments carry the dashed form.
+    waiting = (
+        SignatureRequest.objects.filter(ACTIVE, config_id=run.request.config_id)
+        .exclude(pk=run.request.pk)
+        .annotate(key=_undashed(Cast("public_id", TextField())))
+        .values("key")
+    )
+    return (
+        DBTaskResult.objects.filter(
+            task_path=dispatch_signature_request.module_path,
+            status=TaskResultStatus.READY,
+        )
+        .filter(Q(run_after=get_date_max()) | Q(priority=DEFERRED_PRIORITY, run_after__lt=until))
+        .alias(key=_undashed(KT("args_kwargs__kwargs__request_public_id")))
+        .filter(key__in=waiting)
+        .update(run_after=until, priority=DEFERRED_PRIORITY)
+    )
+
+
+def _undashed(text: Any) -> Replace:
+    return Replace(text, Value("-"), Value(""), output_field=TextField())
 
 
 def _human_delay(seconds: float) -> str:

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 
 from chancela.clicksign.client import ClicksignClient
-from chancela.clicksign.errors import ClicksignRetryableError
+from chancela.clicksign.errors import ClicksignRetryableError, ClicksignSlotWait
 from chancela.clicksign.models import RateLimitBucket
 from chancela.clicksign.ratelimit import DatabaseRateLimiter, account_hash
 from chancela.clicksign.tests.hammer import hammer
@@ -81,6 +81,49 @@ def test_it_limits_each_notification_endpoint_to_one_call_a_minute():
     assert 55 < error.value.retry_after <= 60
     assert limiter.acquire(notification_path="/envelopes/b/notifications", max_wait=0)
     assert limiter.acquire(max_wait=0)
+
+
+@pytest.mark.django_db
+def test_it_says_when_a_full_account_has_room_again():
+    limiter = _limiter(limit=2, window=10)
+    for _ in range(2):
+        limiter.release(limiter.acquire(max_wait=0))
+
+    with pytest.raises(ClicksignSlotWait) as error:
+        limiter.acquire(max_wait=0)
+
+    oldest_end = min(end for _, _, end in RateLimitBucket.objects.get().entries)
+    assert error.value.retry_at == pytest.approx(oldest_end + 10, abs=1e-6)
+    assert error.value.account_retry_at == error.value.retry_at
+    assert not error.value.sent
+    assert error.value.is_rate_limit
+
+
+@pytest.mark.django_db
+def test_it_blames_only_the_endpoint_when_its_notification_minute_is_what_is_full():
+    limiter = _limiter(limit=20)
+    path = "/envelopes/a/notifications"
+    limiter.release(limiter.acquire(notification_path=path, max_wait=0))
+
+    with pytest.raises(ClicksignSlotWait) as error:
+        limiter.acquire(notification_path=path, max_wait=0)
+
+    assert error.value.retry_after > 55
+    assert error.value.account_retry_at is None  # the account itself has room
+
+
+@pytest.mark.django_db
+def test_it_says_when_the_account_frees_even_if_the_notification_minute_ends_later():
+    limiter = _limiter(limit=2, window=10)
+    path = "/envelopes/a/notifications"
+    limiter.release(limiter.acquire(notification_path=path, max_wait=0))
+    limiter.release(limiter.acquire(max_wait=0))
+
+    with pytest.raises(ClicksignSlotWait) as error:
+        limiter.acquire(notification_path=path, max_wait=0)
+
+    assert error.value.account_retry_at is not None
+    assert error.value.account_retry_at < error.value.retry_at - 45  # ~10 s vs ~60 s away
 
 
 @pytest.mark.django_db
