@@ -30,6 +30,10 @@ deflated object streams inflate to gigabytes). The budgets, all enforced while r
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import functools
+import gc
 import hashlib
 import io
 import json
@@ -42,7 +46,7 @@ import time
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from chancela.core.errors import DomainError
 
@@ -60,6 +64,14 @@ MAX_SECONDS = 10.0
 CHILD_MEMORY_HEADROOM_BYTES = 256 * 1024 * 1024
 # Inspect in a forked child where the platform has fork (Linux, the production target).
 ISOLATE = True
+# A child is killed when no verdict came this long after MAX_SECONDS (per file) ran out.
+CHILD_GRACE_SECONDS = 5.0
+# Many files (PdfInspection): children judging at once, files and bytes per child, and the
+# bytes submitted that may wait for a verdict (held by the parent) before submit() waits.
+INSPECT_CHILDREN = 2
+INSPECT_CHUNK_FILES = 2500  # each fork costs the parent copy-on-write faults: few, large chunks
+INSPECT_CHUNK_BYTES = 32 * 1024 * 1024
+INSPECT_PENDING_BYTES = 64 * 1024 * 1024
 PDF_MAGIC = b"%PDF-"
 EOF_MARKER = b"%%EOF"
 EOF_WINDOW = 8192
@@ -188,21 +200,27 @@ def pdf_check_total(total: int, *, field: str | None = None) -> None:
 
 def _budget_configuration() -> Any:
     """pypdf's limits, tightened to what a signed document needs (applied while inflating)."""
+    return _budget_configuration_for(MAX_DOCUMENT_BYTES, MAX_STREAM_INFLATED_BYTES, MAX_OBJECTS)
+
+
+@functools.lru_cache(maxsize=4)
+def _budget_configuration_for(document_bytes: int, stream_bytes: int, objects: int) -> Any:
+    # Built once per set of budgets: building it cost ~5% of inspecting a one-page PDF.
     from pypdf import Configuration
 
     return Configuration().with_overwrites(
-        maximum_declared_stream_length=MAX_DOCUMENT_BYTES,
-        array_based_stream_maximum_output_length=MAX_STREAM_INFLATED_BYTES,
-        array_maximum_element_count=MAX_OBJECTS,
-        dictionary_maximum_element_count=MAX_OBJECTS,
-        jbig2_maximum_output_length=MAX_STREAM_INFLATED_BYTES,
-        lzw_maximum_output_length=MAX_STREAM_INFLATED_BYTES,
-        run_length_maximum_output_length=MAX_STREAM_INFLATED_BYTES,
-        zlib_maximum_output_length=MAX_STREAM_INFLATED_BYTES,
+        maximum_declared_stream_length=document_bytes,
+        array_based_stream_maximum_output_length=stream_bytes,
+        array_maximum_element_count=objects,
+        dictionary_maximum_element_count=objects,
+        jbig2_maximum_output_length=stream_bytes,
+        lzw_maximum_output_length=stream_bytes,
+        run_length_maximum_output_length=stream_bytes,
+        zlib_maximum_output_length=stream_bytes,
         zlib_maximum_recovery_input_length=1024 * 1024,
-        brotli_maximum_output_length=MAX_STREAM_INFLATED_BYTES,
-        stream_decoding_work_maximum_length=2 * MAX_STREAM_INFLATED_BYTES,
-        image_maximum_buffer_size=MAX_STREAM_INFLATED_BYTES,
+        brotli_maximum_output_length=stream_bytes,
+        stream_decoding_work_maximum_length=2 * stream_bytes,
+        image_maximum_buffer_size=stream_bytes,
         jbig2dec_binary=None,
         disable_legacy_handling=True,
     )
@@ -361,21 +379,22 @@ def _over_budget_error(kind: str, filename: str, field: str | None) -> PdfError:
 def _inspect_budgeted(data: bytes, deadline: float) -> tuple[str, str | int]:
     """Parse and walk the PDF within the budgets: ("ok", pages) or ("refused", kind)."""
     from pypdf import PdfReader
-    from pypdf._configuration import apply_configuration
+    from pypdf._configuration import CURRENT_CONFIGURATION
     from pypdf.errors import LimitReachedError
 
     # pypdf logs every oddity of a malformed file as a warning; the user gets our message.
     pypdf_logger = logging.getLogger("pypdf")
     previous_level = pypdf_logger.level
     pypdf_logger.setLevel(logging.ERROR)
+    # pypdf's apply_configuration() copies the configuration on every use; set it as it is.
+    token = CURRENT_CONFIGURATION.set(_budget_configuration())
     try:
-        with apply_configuration(_budget_configuration()):
-            reader = PdfReader(io.BytesIO(data), strict=False)
-            if reader.is_encrypted:
-                return "refused", "encrypted"
-            _check_object_streams(reader, deadline)
-            page_count = len(reader.pages)
-            active = _active_content(reader, deadline)
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            return "refused", "encrypted"
+        _check_object_streams(reader, deadline)
+        page_count = len(reader.pages)
+        active = _active_content(reader, deadline)
     except _OverBudget as over:
         return "refused", f"budget:{over.kind}"
     except LimitReachedError:
@@ -387,6 +406,7 @@ def _inspect_budgeted(data: bytes, deadline: float) -> tuple[str, str | int]:
     except Exception:  # pypdf raises many types for broken files
         return "refused", "unreadable"
     finally:
+        CURRENT_CONFIGURATION.reset(token)
         pypdf_logger.setLevel(previous_level)
     if page_count < 1:
         return "refused", "no_pages"
@@ -410,82 +430,238 @@ def _cpu_limit_next(resource: Any) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
-def _inspect_child_run(files: Sequence[bytes]) -> list[tuple[str, str | int]]:
-    """Judge ``files`` in ONE forked child, one verdict line per file, in order.
+def _child_main(files: Sequence[bytes], write_end: int, ceiling: int) -> NoReturn:
+    """The forked child: judge ``files`` in order, one JSON verdict line each; never returns.
 
-    The child has the address-space ceiling (``CHILD_MEMORY_HEADROOM_BYTES`` over the parent),
-    each file its own budgets, deadline and CPU allowance; the parent kills the child when no
-    verdict arrives within ``MAX_SECONDS`` + 5 s of the previous one. Returns the verdicts the
-    child gave, the last one its refusal of the file it died on (or was killed on) if it did.
+    The address-space ceiling holds for the whole child, each file has its own budgets,
+    deadline and CPU allowance. The objects inherited from the parent are frozen out of the
+    garbage collector: a full collection would otherwise walk (and copy, page by page) the
+    parent's whole heap, once per few hundred files.
     """
     import resource
 
-    import pypdf  # noqa: F401 — imported before the fork so the child never takes an import lock
-
-    ceiling = _vm_size() + CHILD_MEMORY_HEADROOM_BYTES
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns, never runs the parent's cleanup
-        status = 0
-        try:
-            os.close(read_end)
-            resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
-            for data in files:
-                _cpu_limit_next(resource)
-                answer = _inspect_budgeted(data, time.monotonic() + MAX_SECONDS)
-                os.write(write_end, json.dumps(answer).encode() + b"\n")
-        except BaseException:
-            status = 1
-        finally:
-            os._exit(status)
-    os.close(write_end)
-    verdicts: list[tuple[str, str | int]] = []
-    pending = b""
+    status = 0
     try:
-        limit = time.monotonic() + MAX_SECONDS + 5
-        while len(verdicts) < len(files):
-            remaining = limit - time.monotonic()
-            if remaining <= 0 or not select.select([read_end], [], [], remaining)[0]:
-                os.kill(pid, signal.SIGKILL)
-                verdicts.append(("refused", "budget:time"))
-                break
-            chunk = os.read(read_end, 65536)
-            if not chunk:
-                break
-            *lines, pending = (pending + chunk).split(b"\n")
-            for line in lines:
-                outcome, detail = json.loads(line)
-                verdicts.append((outcome, detail))
-            if lines:
-                limit = time.monotonic() + MAX_SECONDS + 5
+        gc.freeze()
+        resource.setrlimit(resource.RLIMIT_AS, (ceiling, ceiling))
+        for data in files:
+            _cpu_limit_next(resource)
+            answer = _inspect_budgeted(data, time.monotonic() + MAX_SECONDS)
+            os.write(write_end, json.dumps(answer).encode() + b"\n")
+    except BaseException:
+        status = 1
     finally:
-        os.close(read_end)
-        os.waitpid(pid, 0)
-    if len(verdicts) < len(files):  # the child died on this file: memory ceiling, CPU limit
-        verdicts.append(("refused", "budget:memory"))
-    return verdicts
+        os._exit(status)
 
 
-def _inspect_isolated_many(files: Sequence[bytes]) -> list[tuple[str, str | int]]:
-    """Verdicts for all ``files``, forking as few children as possible.
+@dataclass
+class PdfVerdict:
+    """The verdict on one file of a :class:`PdfInspection`, with what was submitted."""
 
-    When a child dies on a file (memory ceiling, CPU limit, a crash) that file is refused as
-    over the memory budget — as a single inspection would refuse it — and the files after it
-    are judged in a fresh child, so one hostile file never leaves the others unjudged.
+    key: Any
+    content: bytes
+    filename: str
+    result: PdfInfo | PdfError
+
+
+@dataclass
+class _Pending:
+    key: Any
+    content: bytes
+    filename: str
+
+
+class _Child:
+    """One forked child judging a chunk of files; the parent reads its verdicts as they come."""
+
+    def __init__(self, items: list[_Pending]) -> None:
+        import pypdf  # noqa: F401 — imported before the fork so the child never takes an import lock
+
+        self.items = items
+        self.judged = 0
+        self.buffer = b""
+        ceiling = _vm_size() + CHILD_MEMORY_HEADROOM_BYTES
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns, never runs the parent's cleanup
+            os.close(read_end)
+            _child_main([item.content for item in items], write_end, ceiling)
+        os.close(write_end)
+        self.pid = pid
+        self.fd = read_end
+        self.limit = time.monotonic() + MAX_SECONDS + CHILD_GRACE_SECONDS
+
+    def read(self) -> tuple[list[tuple[str, str | int]], bool]:
+        """The verdicts that arrived (the fd is readable) and whether the child has finished."""
+        chunk = os.read(self.fd, 65536)
+        if not chunk:
+            return [], True
+        *lines, self.buffer = (self.buffer + chunk).split(b"\n")
+        answers = []
+        for line in lines:
+            outcome, detail = json.loads(line)
+            answers.append((outcome, detail))
+        if answers:
+            self.judged += len(answers)
+            self.limit = time.monotonic() + MAX_SECONDS + CHILD_GRACE_SECONDS
+        return answers, False
+
+    def reap(self, *, kill: bool = False) -> None:
+        if kill:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+        os.close(self.fd)
+        os.waitpid(self.pid, 0)
+
+
+class PdfInspection:
+    """Judge many files as :func:`pdf_inspect` judges one, in the background.
+
+    ``submit`` files (a key of the caller's, the content, the name for messages) and take the
+    verdicts with ``ready`` (never waits) while doing other work, then ``finish`` (waits for the
+    rest). Each verdict carries the submitted key and content, so the caller can store an
+    accepted file as soon as it is judged and keep nothing else.
+
+    On Linux the files are parsed in forked children — up to ``INSPECT_CHILDREN`` at once, each
+    taking a chunk of files (``INSPECT_CHUNK_FILES`` / ``INSPECT_CHUNK_BYTES``) — with the same
+    budgets per file, memory ceiling and time kill as a single inspection. When a child dies on
+    a file (memory ceiling, CPU limit, a crash) or is killed over time, that file is refused as
+    a single inspection would refuse it and the files after it are judged in a fresh child, so
+    one hostile file never leaves the others unjudged. At most ``INSPECT_PENDING_BYTES`` of
+    submitted files wait for a verdict: ``submit`` waits for verdicts past that.
+    Use it as a context manager (or call ``close``): leaving it kills the children still working.
     """
-    verdicts: list[tuple[str, str | int]] = []
-    while len(verdicts) < len(files):
-        verdicts.extend(_inspect_child_run(files[len(verdicts) :]))  # >= 1 verdict each time
-    return verdicts
 
+    def __init__(self, *, field: str | None = None) -> None:
+        self.field = field
+        self._isolate = _isolate()
+        self._children_max = max(1, min(INSPECT_CHILDREN, os.cpu_count() or 1))
+        self._queue: collections.deque[_Pending] = collections.deque()
+        self._queued_bytes = 0
+        self._pending_bytes = 0  # queued or in a child, not yet judged
+        self._running: list[_Child] = []
+        self._done: list[PdfVerdict] = []
+        self._input_done = False
 
-def _inspect_isolated(data: bytes) -> tuple[str, str | int]:
-    """Run :func:`_inspect_budgeted` in a forked child with a memory ceiling and a time limit.
+    def __enter__(self) -> PdfInspection:
+        return self
 
-    The parent only ever holds the file and a few bytes of answer; whatever the child does to
-    its own memory is returned to the system when it exits.
-    """
-    return _inspect_isolated_many([data])[0]
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def submit(self, key: Any, content: bytes, filename: str) -> None:
+        try:
+            _pdf_precheck(content, filename=filename, field=self.field)
+        except PdfError as error:
+            self._done.append(PdfVerdict(key, content, filename, error))
+            return
+        item = _Pending(key, content, filename)
+        if not self._isolate:
+            verdict = _inspect_budgeted(content, time.monotonic() + MAX_SECONDS)
+            self._judged(item, *verdict)
+            return
+        self._queue.append(item)
+        self._queued_bytes += len(content)
+        self._pending_bytes += len(content)
+        self._launch()
+        while self._pending_bytes > INSPECT_PENDING_BYTES:
+            self._wait(launch_partial=True)
+
+    def input_done(self) -> None:
+        """Nothing more will be submitted: start children on the files still queued."""
+        self._input_done = True
+        self._launch()
+
+    def ready(self) -> list[PdfVerdict]:
+        """The verdicts given since the last call (without waiting)."""
+        if self._running:
+            self._collect(timeout=0)
+        self._launch()
+        done, self._done = self._done, []
+        return done
+
+    def finish(self) -> list[PdfVerdict]:
+        """Wait for every submitted file's verdict; return those not handed out yet."""
+        self._input_done = True
+        while self._queue or self._running:
+            self._wait(launch_partial=True)
+        done, self._done = self._done, []
+        return done
+
+    def close(self) -> None:
+        """Kill and reap the children still judging (after an error; no-op once finished)."""
+        for child in self._running:
+            child.reap(kill=True)
+        self._running.clear()
+        self._queue.clear()
+
+    # --- internals ---
+
+    def _judged(self, item: _Pending, outcome: str, detail: str | int) -> None:
+        result: PdfInfo | PdfError
+        try:
+            result = _verdict_result(
+                item.content, outcome, detail, filename=item.filename, field=self.field
+            )
+        except PdfError as error:
+            result = error
+        self._done.append(PdfVerdict(item.key, item.content, item.filename, result))
+
+    def _launch(self, *, partial: bool = False) -> None:
+        """Start children on the queued files: full chunks; or, when ``partial`` (or once the
+        input is done), whatever is queued, shared out evenly among the free children."""
+        partial = partial or self._input_done
+        while self._queue and len(self._running) < self._children_max:
+            full = (
+                len(self._queue) >= INSPECT_CHUNK_FILES or self._queued_bytes >= INSPECT_CHUNK_BYTES
+            )
+            if not (full or partial):
+                return
+            files = INSPECT_CHUNK_FILES
+            if not full:
+                files = -(-len(self._queue) // (self._children_max - len(self._running)))
+            items: list[_Pending] = []
+            size = 0
+            while self._queue and len(items) < files:
+                if items and size + len(self._queue[0].content) > INSPECT_CHUNK_BYTES:
+                    break
+                item = self._queue.popleft()
+                items.append(item)
+                size += len(item.content)
+            self._queued_bytes -= size
+            self._running.append(_Child(items))
+
+    def _wait(self, *, launch_partial: bool) -> None:
+        """Launch what can be launched, then wait until a child gives verdicts or must die."""
+        self._launch(partial=launch_partial)
+        if self._running:
+            self._collect(timeout=max(0.0, min(c.limit for c in self._running) - time.monotonic()))
+
+    def _collect(self, *, timeout: float) -> None:
+        readable = select.select([c.fd for c in self._running], [], [], timeout)[0]
+        now = time.monotonic()
+        for child in list(self._running):
+            if child.fd in readable:
+                start = child.judged
+                answers, finished = child.read()
+                for item, answer in zip(child.items[start:], answers, strict=False):
+                    self._judged(item, *answer)
+                    self._pending_bytes -= len(item.content)
+                if finished:
+                    # Died before judging them all: memory ceiling, CPU limit, a crash.
+                    self._child_gone(child, "budget:memory", kill=False)
+            elif now >= child.limit:
+                self._child_gone(child, "budget:time", kill=True)
+
+    def _child_gone(self, child: _Child, reason: str, *, kill: bool) -> None:
+        child.reap(kill=kill)
+        self._running.remove(child)
+        left = child.items[child.judged :]
+        if left:  # the file it was on is refused; the ones after it go to a fresh child
+            self._judged(left[0], "refused", reason)
+            self._pending_bytes -= len(left[0].content)
+            self._queue.extendleft(reversed(left[1:]))
+            self._queued_bytes += sum(len(item.content) for item in left[1:])
 
 
 def _isolate() -> bool:
@@ -550,12 +726,12 @@ def pdf_inspect(data: bytes, *, filename: str, field: str | None = None) -> PdfI
 
     Raises :class:`PdfError` (code, Portuguese message naming the file, ``field``) otherwise.
     """
-    _pdf_precheck(data, filename=filename, field=field)
-    if _isolate():
-        outcome, detail = _inspect_isolated(data)
-    else:
-        outcome, detail = _inspect_budgeted(data, time.monotonic() + MAX_SECONDS)
-    return _verdict_result(data, outcome, detail, filename=filename, field=field)
+    with PdfInspection(field=field) as inspection:
+        inspection.submit(0, data, filename)
+        (verdict,) = inspection.finish()
+    if isinstance(verdict.result, PdfError):
+        raise verdict.result
+    return verdict.result
 
 
 def pdf_inspect_many(
@@ -564,28 +740,12 @@ def pdf_inspect_many(
     """Check many files (``(content, filename)`` pairs) as :func:`pdf_inspect` checks one.
 
     One verdict per file, in order: its :class:`PdfInfo`, or the :class:`PdfError` that
-    :func:`pdf_inspect` would raise. The files are parsed in ONE forked child (a fresh one only
-    after a child died on a file), with the same budgets per file and the same memory ceiling
-    and time kill; forking once per file cost ~10x the inspection itself.
+    :func:`pdf_inspect` would raise (see :class:`PdfInspection`, which this waits for).
     """
     results: list[PdfInfo | PdfError | None] = [None] * len(files)
-    to_parse: list[int] = []
-    for index, (data, filename) in enumerate(files):
-        try:
-            _pdf_precheck(data, filename=filename, field=field)
-        except PdfError as error:
-            results[index] = error
-        else:
-            to_parse.append(index)
-    contents = [files[index][0] for index in to_parse]
-    if _isolate():
-        verdicts = _inspect_isolated_many(contents)
-    else:
-        verdicts = [_inspect_budgeted(d, time.monotonic() + MAX_SECONDS) for d in contents]
-    for index, (outcome, detail) in zip(to_parse, verdicts, strict=True):
-        data, filename = files[index]
-        try:
-            results[index] = _verdict_result(data, outcome, detail, filename=filename, field=field)
-        except PdfError as error:
-            results[index] = error
+    with PdfInspection(field=field) as inspection:
+        for index, (data, filename) in enumerate(files):
+            inspection.submit(index, data, filename)
+        for verdict in inspection.finish():
+            results[verdict.key] = verdict.result
     return [result for result in results if result is not None]

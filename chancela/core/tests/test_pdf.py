@@ -372,3 +372,129 @@ def test_it_refuses_only_the_pdf_the_child_dies_on_and_judges_the_rest_anew(monk
     assert verdicts[1].code == "pdf_too_complex"
     assert "“b.pdf”" in verdicts[1].message
     assert verdicts[2].page_count == 2
+
+
+def _inspect_all(files, **kwargs):
+    """Submit ``files`` ((content, name) pairs, keyed by index) and wait: {key: result}."""
+    from chancela.core.pdf import PdfInspection
+
+    with PdfInspection(**kwargs) as inspection:
+        for index, (content, name) in enumerate(files):
+            inspection.submit(index, content, name)
+        return {verdict.key: verdict.result for verdict in inspection.finish()}
+
+
+def test_it_shares_a_batch_out_among_several_children_and_keeps_each_verdict_with_its_file(
+    monkeypatch,
+):
+    # Chunks of two files, two children at a time, and a child that dies on the fourth file
+    # (as the memory ceiling's SIGKILL would leave it): every other file keeps its own verdict.
+    from chancela.core import pdf
+
+    monkeypatch.setattr(pdf, "INSPECT_CHUNK_FILES", 2)
+    real = pdf._inspect_budgeted
+    marked = make_pdf_bytes(pages=7)
+
+    def dies_on_the_marked_file(data, deadline):
+        if data == marked:
+            os._exit(9)
+        return real(data, deadline)
+
+    monkeypatch.setattr(pdf, "_inspect_budgeted", dies_on_the_marked_file)
+    files = [
+        (make_pdf_bytes(pages=1), "um.pdf"),
+        (make_pdf_bytes(active="names_javascript"), "script.pdf"),
+        (make_pdf_bytes(pages=3), "tres.pdf"),
+        (marked, "morre.pdf"),
+        (b"PK\x03\x04 not a pdf", "planilha.xlsx"),
+        (make_pdf_bytes(pages=5), "cinco.pdf"),
+        (make_pdf_bytes(pages=2), "dois.pdf"),
+    ]
+    results = _inspect_all(files, field="pdf")
+    assert sorted(results) == list(range(7))
+    assert [getattr(results[k], "page_count", None) for k in range(7)] == [
+        1, None, 3, None, None, 5, 2,
+    ]  # fmt: skip
+    assert results[1].code == "pdf_javascript" and "“script.pdf”" in results[1].message
+    assert results[3].code == "pdf_too_complex" and "“morre.pdf”" in results[3].message
+    assert "precisaria de memória demais" in results[3].message
+    assert results[4].code == "pdf_not_pdf"
+
+
+def test_it_kills_a_child_stuck_on_a_pdf_refuses_that_file_and_judges_the_rest(monkeypatch):
+    from chancela.core import pdf
+
+    monkeypatch.setattr(pdf, "MAX_SECONDS", 1.0)
+    monkeypatch.setattr(pdf, "CHILD_GRACE_SECONDS", 0.2)
+    real = pdf._inspect_budgeted
+    marked = make_pdf_bytes(pages=4)
+
+    def hangs_on_the_marked_file(data, deadline):
+        if data == marked:
+            import time
+
+            time.sleep(60)  # blocked somewhere the budgets' own clock never looks
+        return real(data, deadline)
+
+    monkeypatch.setattr(pdf, "_inspect_budgeted", hangs_on_the_marked_file)
+    results = _inspect_all(
+        [(make_pdf_bytes(), "a.pdf"), (marked, "preso.pdf"), (make_pdf_bytes(pages=2), "c.pdf")]
+    )
+    assert results[0].page_count == 1
+    assert results[1].code == "pdf_too_complex"
+    assert "“preso.pdf”" in results[1].message
+    assert "levaria mais de 1 segundos" in results[1].message
+    assert results[2].page_count == 2
+
+
+def test_it_hands_out_verdicts_while_the_caller_goes_on_with_other_work():
+    import time
+
+    from chancela.core.pdf import PdfInspection
+
+    with PdfInspection() as inspection:
+        for index in range(3):
+            inspection.submit(index, make_pdf_bytes(pages=index + 1), f"{index}.pdf")
+        inspection.input_done()
+        received = []
+        deadline = time.monotonic() + 30
+        while len(received) < 3 and time.monotonic() < deadline:
+            received += inspection.ready()  # never waits
+            time.sleep(0.01)
+        assert inspection.finish() == []
+    assert sorted((v.key, v.result.page_count, v.filename) for v in received) == [
+        (0, 1, "0.pdf"),
+        (1, 2, "1.pdf"),
+        (2, 3, "2.pdf"),
+    ]
+
+
+def test_it_holds_no_more_unjudged_bytes_than_its_budget(monkeypatch):
+    # With a budget of one byte, submit returns only once the file it took has been judged.
+    from chancela.core import pdf
+
+    monkeypatch.setattr(pdf, "INSPECT_PENDING_BYTES", 1)
+    with pdf.PdfInspection() as inspection:
+        for index in range(3):
+            inspection.submit(index, make_pdf_bytes(pages=index + 1), f"{index}.pdf")
+            assert [v.key for v in inspection.ready()] == [index]
+
+
+def test_it_kills_the_children_still_judging_when_left_early(monkeypatch):
+    import time
+
+    from chancela.core import pdf
+
+    def hangs(data, deadline):
+        time.sleep(60)
+
+    monkeypatch.setattr(pdf, "_inspect_budgeted", hangs)
+    with pdf.PdfInspection() as inspection:
+        inspection.submit(0, make_pdf_bytes(), "a.pdf")
+        inspection.submit(1, make_pdf_bytes(pages=2), "b.pdf")
+        inspection.input_done()
+        pids = [child.pid for child in inspection._running]
+    assert len(pids) == 2
+    for pid in pids:  # reaped already: no such child any more
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
