@@ -35,10 +35,11 @@ from chancela.core.errors import DomainError
 from chancela.core.idempotency import content_fingerprint
 from chancela.core.pdf import (
     PdfError,
+    PdfInspection,
+    PdfVerdict,
     pdf_check_size,
     pdf_filename_clean,
     pdf_inspect,
-    pdf_inspect_many,
 )
 from chancela.esign.models import DocumentType
 from chancela.institutions.models import Unit
@@ -64,10 +65,8 @@ def _missing_pdf(code: str) -> dict[str, str]:
     }
 
 
-# PDFs of a batch are checked together, in one forked child per chunk of at most this many
-# files or bytes (the parent holds one chunk at a time; the ZIP is still read entry by entry).
-INSPECT_CHUNK_FILES = 1000
-INSPECT_CHUNK_BYTES = 64 * 1024 * 1024
+# While the rows are checked, the PDFs' verdicts are collected (and stored) every this many rows.
+READY_EVERY_ROWS = 16
 
 
 def _pdf_problems(error: PdfError | None) -> list[dict[str, str]]:
@@ -273,55 +272,56 @@ def batch_create_or_replay(
     lines_by_code: dict[str, list[BatchRow]] = {}
     for line, data in rows:
         clean = _clean_row(data)
-        row = BatchRow(
-            unit=unit,
-            line=line,
-            data=clean,
-            problems=row_problems(
-                clean,
-                unit=unit,
-                document_type=document_type,
-                today=today,
-                context=context,
-                biometrics_justification=justification,
-            ),
-        )
+        row = BatchRow(unit=unit, line=line, data=clean)
         built.append(row)
         lines_by_code.setdefault(clean["student_code"].lower(), []).append(row)
     file_notes = list(notes)
     written: list[str] = []
+    pdf_problems: dict[int, list[dict[str, str]]] = {}
+
+    def store(verdicts: list[PdfVerdict]) -> None:
+        _store_verdicts(batch, verdicts, pdf_problems, written)
+
     try:
-        pdf_problems: dict[int, list[dict[str, str]]] = {}
-        seen_codes: set[str] = set()
-        attachments: list[tuple[BatchRow, str, bytes]] = []
-        chunk_bytes = 0
-        for pdf in zip_pdfs:
-            code = pdf.code.lower()
-            if code in seen_codes:
-                file_notes.append(f"“{pdf.filename}” repetido no ZIP: usado o primeiro.")
-                continue
-            seen_codes.add(code)
-            matches = lines_by_code.get(code) if code else None
-            if not matches:
-                file_notes.append(f"“{pdf.filename}” não corresponde a nenhuma linha da planilha.")
-                continue
-            attachments.extend((row, pdf.filename, pdf.content) for row in matches)
-            chunk_bytes += len(pdf.content)
-            if len(attachments) >= INSPECT_CHUNK_FILES or chunk_bytes >= INSPECT_CHUNK_BYTES:
-                _attach_pdfs(batch, attachments, pdf_problems, written)
-                attachments, chunk_bytes = [], 0
-        rows_by_line = {row.line: row for row in built}
-        for line, row_pdf in (row_pdfs or {}).items():
-            target = rows_by_line.get(line)
-            if target is None:
-                continue
-            # Read from its file only now, a chunk of rows at a time.
-            if chunk_bytes + row_pdf.size() > INSPECT_CHUNK_BYTES and attachments:
-                _attach_pdfs(batch, attachments, pdf_problems, written)
-                attachments, chunk_bytes = [], 0
-            attachments.append((target, row_pdf.filename, row_pdf.read()))
-            chunk_bytes += len(attachments[-1][2])
-        _attach_pdfs(batch, attachments, pdf_problems, written)
+        # The PDFs are judged by forked children (chancela.core.pdf.PdfInspection) while this
+        # process checks the rows; an accepted PDF is stored as soon as its verdict arrives, a
+        # refused one never is.
+        with PdfInspection(field="pdf") as inspection:
+            seen_codes: set[str] = set()
+            for pdf in zip_pdfs:
+                code = pdf.code.lower()
+                if code in seen_codes:
+                    file_notes.append(f"“{pdf.filename}” repetido no ZIP: usado o primeiro.")
+                    continue
+                seen_codes.add(code)
+                matches = lines_by_code.get(code) if code else None
+                if not matches:
+                    file_notes.append(
+                        f"“{pdf.filename}” não corresponde a nenhuma linha da planilha."
+                    )
+                    continue
+                _submit(inspection, matches, pdf.filename, pdf.content)
+                store(inspection.ready())
+            rows_by_line = {row.line: row for row in built}
+            for line, row_pdf in (row_pdfs or {}).items():
+                target = rows_by_line.get(line)
+                if target is not None:
+                    # Read from its file only now: submit() waits for verdicts past its budget.
+                    _submit(inspection, [target], row_pdf.filename, row_pdf.read())
+                    store(inspection.ready())
+            inspection.input_done()
+            for index, row in enumerate(built):
+                row.problems = row_problems(
+                    row.data,
+                    unit=unit,
+                    document_type=document_type,
+                    today=today,
+                    context=context,
+                    biometrics_justification=justification,
+                )
+                if index % READY_EVERY_ROWS == 0:
+                    store(inspection.ready())
+            store(inspection.finish())
         for row in built:
             if not row.pdf_filename:
                 row.problems = [*row.problems, _missing_pdf(row.data["student_code"])]
@@ -353,27 +353,30 @@ def batch_create_or_replay(
     return BatchCreated(batch, True)
 
 
-def _attach_pdfs(
+def _submit(inspection: PdfInspection, rows: list[BatchRow], filename: str, content: bytes) -> None:
+    """Send a PDF to be judged for ``rows`` (more than one when rows repeat a student code)."""
+    name = pdf_filename_clean(filename)
+    for row in rows:
+        row.pdf_filename = name
+    inspection.submit(rows, content, name)
+
+
+def _store_verdicts(
     batch: Batch,
-    attachments: Sequence[tuple[BatchRow, str, bytes]],
+    verdicts: list[PdfVerdict],
     pdf_problems: dict[int, list[dict[str, str]]],
     written: list[str],
 ) -> None:
-    """Check the rows' PDFs together (one verdict each) and store the acceptable ones."""
-    names = [pdf_filename_clean(filename) for _row, filename, _content in attachments]
-    verdicts = pdf_inspect_many(
-        [(content, name) for (_row, _f, content), name in zip(attachments, names, strict=True)],
-        field="pdf",
-    )
-    for (row, _filename, content), name, verdict in zip(attachments, names, verdicts, strict=True):
-        row.pdf_filename = name
-        if isinstance(verdict, PdfError):
-            pdf_problems[row.line] = _pdf_problems(verdict)
-            continue
-        path = _pdf_path(unit_id=row.unit_id, batch_public_id=batch.public_id, line=row.line)
-        _save_pdf(path, content)
-        row.pdf_path = path
-        written.append(path)
+    """Store each accepted PDF for its rows; note the problem of each refused one."""
+    for verdict in verdicts:
+        for row in verdict.key:
+            if isinstance(verdict.result, PdfError):
+                pdf_problems[row.line] = _pdf_problems(verdict.result)
+                continue
+            path = _pdf_path(unit_id=row.unit_id, batch_public_id=batch.public_id, line=row.line)
+            # A new batch's folder is empty: no existence check (a round trip per file on S3).
+            row.pdf_path = default_storage.save(path, ContentFile(verdict.content))
+            written.append(row.pdf_path)
 
 
 def _delete_files(paths: Iterable[str]) -> None:

@@ -232,3 +232,75 @@ def test_it_returns_the_same_batch_for_the_same_external_id(sendable):
     first = create(sendable, [good_row(0)], external_id="TURMA-7A")
     second = create(sendable, [good_row(0)], external_id="TURMA-7A")
     assert first.pk == second.pk and Batch.objects.count() == 1
+
+
+def _stored_files(settings):
+    from pathlib import Path
+
+    return sorted(p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file())
+
+
+def test_it_refuses_the_pdf_a_checking_child_dies_on_and_still_judges_every_other_row(
+    sendable, monkeypatch, settings
+):
+    # The PDFs are checked by forked children while the rows are checked; one child dies on the
+    # third row's file (as the memory ceiling's SIGKILL would leave it). That row names its file;
+    # the others, judged in a fresh child, are stored.
+    import os
+
+    from chancela.core import pdf as core_pdf
+
+    monkeypatch.setattr(core_pdf, "INSPECT_CHUNK_FILES", 2)
+    real = core_pdf._inspect_budgeted
+    marked = make_pdf_bytes(pages=3)
+
+    def dies_on_the_marked_file(data, deadline):
+        if data == marked:
+            os._exit(9)
+        return real(data, deadline)
+
+    monkeypatch.setattr(core_pdf, "_inspect_budgeted", dies_on_the_marked_file)
+    rows = [good_row(n) for n in range(5)]
+    files = {f"{r['student_code']}.pdf": make_pdf_bytes(pages=1) for r in rows}
+    files["A00002.pdf"] = marked
+    batch = create(sendable, rows, zip_data=zip_bytes(files))
+    refused = row(batch, 4)
+    assert [p["code"] for p in refused.problems] == ["pdf_too_complex"]
+    assert "“A00002.pdf”" in refused.problems[0]["message"]
+    assert refused.pdf_path == "" and refused.pdf_filename == "A00002.pdf"
+    for line in (2, 3, 5, 6):
+        accepted = row(batch, line)
+        assert accepted.problems == [] and default_storage.exists(accepted.pdf_path)
+    assert len(_stored_files(settings)) == 4
+
+
+def test_it_stores_nothing_when_the_zip_is_refused_after_some_pdfs_were_judged(
+    sendable, monkeypatch, settings
+):
+    # One PDF per child, so the first PDFs are judged (and stored) while the ZIP is still being
+    # read; the last entry is damaged, the batch refused, and what was stored is removed.
+    from chancela.batches.tests.helpers import malformed_zip
+    from chancela.core import pdf as core_pdf
+
+    monkeypatch.setattr(core_pdf, "INSPECT_CHUNK_FILES", 1)
+    monkeypatch.setattr(core_pdf, "INSPECT_PENDING_BYTES", 1)  # judged before the next is read
+    rows = [good_row(n) for n in range(4)]
+    with pytest.raises(BatchError) as error:
+        create(sendable, rows, zip_data=malformed_zip(rows, "bad_crc"))
+    assert error.value.code == "zip_entry_invalid"
+    assert "Nada foi guardado" in error.value.message
+    assert _stored_files(settings) == []
+    assert not Batch.objects.exists() and not BatchRow.objects.exists()
+
+
+def test_it_stores_nothing_when_writing_the_rows_fails(sendable, monkeypatch, settings):
+    from django.db import DatabaseError
+
+    def refuses(*args, **kwargs):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(BatchRow.objects, "bulk_create", refuses)
+    with pytest.raises(DatabaseError):
+        create(sendable, [good_row(n) for n in range(3)])
+    assert _stored_files(settings) == []
+    assert not Batch.objects.exists()
