@@ -11,16 +11,20 @@ included row (same student code, CPF or external id). PDF problems come from
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
-
-from chancela.core.people import cpf_is_valid, cpf_normalize, name_is_complete, phone_is_valid
+from chancela.core.people import (
+    cpf_is_valid,
+    cpf_normalize,
+    email_is_valid,
+    name_is_complete,
+    phone_is_valid,
+)
 from chancela.esign.models import DocumentType
 from chancela.institutions.models import Unit
 from chancela.signing.errors import SigningError
@@ -51,6 +55,7 @@ def _problem(field: str, code: str, message: str) -> Problem:
 _DATE_SHAPE = re.compile(r"^(\d{1,2}[/-]\d{1,2}[/-]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})$")
 
 
+@functools.lru_cache(maxsize=4096)  # a school's students share a few thousand birth dates
 def parse_birth_date(value: str) -> date | None:
     text = (value or "").strip()
     for fmt in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d/%m/%y"):
@@ -97,9 +102,7 @@ def _person_problems(
                 _problem(f"{prefix}_email", "email_required", f"Falta o e-mail do {label}.")
             )
     else:
-        try:
-            validate_email(email)
-        except ValidationError:
+        if not email_is_valid(email):
             problems.append(
                 _problem(
                     f"{prefix}_email",

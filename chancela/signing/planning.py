@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils import timezone
 
 from chancela.core.people import (
     cpf_is_valid,
     cpf_normalize,
+    email_is_valid,
     name_is_complete,
     phone_is_valid,
     phone_normalize,
@@ -46,6 +45,7 @@ from chancela.signing.rules import (
 )
 
 MAX_SIGNERS = 50
+_CHANNELS = frozenset(SignerChannel.values)  # (``.values`` builds a new list on every use)
 MAX_GROUP = 20
 GUARDIAN_ROLES = (SignerRole.GUARDIAN, SignerRole.FINANCIAL_GUARDIAN)
 
@@ -149,13 +149,10 @@ def _clean_party(party: PartyInput, path: str, *, email_required: bool = True) -
             f"Informe o e-mail de {name}: o convite e o token de autenticação vão para ele.",
             f"{path}.email",
         )
-    try:
-        if email:
-            validate_email(email)
-    except ValidationError:
+    if email and not email_is_valid(email):
         raise SigningError(
             "email_invalid", f"O e-mail “{email[:80]}” de {name} é inválido.", f"{path}.email"
-        ) from None
+        )
     cpf = cpf_normalize(party.cpf)
     if (party.cpf or "").strip() and not cpf_is_valid(cpf):
         raise SigningError(
@@ -170,7 +167,7 @@ def _clean_party(party: PartyInput, path: str, *, email_required: bool = True) -
             f"O telefone de {name} é inválido: informe DDD e número, por exemplo (11) 98765-4321.",
             f"{path}.phone",
         )
-    if party.channel not in SignerChannel.values:
+    if party.channel not in _CHANNELS:
         raise SigningError(
             "channel_invalid", "Use o canal email, sms ou whatsapp.", f"{path}.channel"
         )

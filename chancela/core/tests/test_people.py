@@ -3,6 +3,7 @@ import pytest
 from chancela.core.people import (
     cpf_is_valid,
     cpf_mask,
+    email_is_valid,
     name_is_complete,
     phone_is_valid,
     phone_normalize,
@@ -49,3 +50,12 @@ def test_it_drops_the_country_code_from_phones():
 )
 def test_it_requires_two_words_and_no_digits_in_signer_names(name, ok):
     assert name_is_complete(name) is ok
+
+
+@pytest.mark.parametrize(
+    ("email", "ok"),
+    [("ana@example.com", True), ("sem-arroba", False), ("a@b", False), ("", False)],
+)
+def test_it_tells_whether_an_email_address_is_valid(email, ok):
+    assert email_is_valid(email) is ok
+    assert email_is_valid(email) is ok  # the cached answer is the same
