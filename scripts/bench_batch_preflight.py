@@ -43,6 +43,13 @@ def rss_peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> tuple[float, float]:
+    """CPU (user + system) of this process and of its reaped children (the PDF checks)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
 def generate(folder: Path) -> None:
     import zipfile
 
@@ -84,6 +91,7 @@ def measure(folder: Path, run: bool) -> None:
         csv_raw = (folder / "turma.csv").read_bytes()
         zip_path = folder / "pdfs.zip"
         baseline_now, baseline_peak = rss_now_mib(), rss_peak_mib()
+        cpu_before = cpu_seconds()
         started = time.perf_counter()
         rows = csv_rows_read(csv_raw)
         report = ZipReport(notes=[])
@@ -97,16 +105,20 @@ def measure(folder: Path, run: bool) -> None:
                 notes=report.notes,
             )
         elapsed = time.perf_counter() - started
+        cpu = [after - before for after, before in zip(cpu_seconds(), cpu_before, strict=True)]
         counts = batch_counts(batch=batch)
         print(  # noqa: T201
             f"{connection.vendor} ({name}): pre-flight of {counts.rows} rows "
             f"({counts.with_problems} with problems; CSV {len(csv_raw) / 1024:.0f} KiB, "
             f"ZIP {zip_path.stat().st_size / 1024 / 1024:.1f} MiB) in {elapsed:.2f} s "
             f"({elapsed / counts.rows * 1000:.2f} ms/row); RSS before {baseline_now:.0f} MiB, "
-            f"peak {rss_peak_mib():.0f} MiB (peak before: {baseline_peak:.0f} MiB)"
+            f"peak {rss_peak_mib():.0f} MiB (peak before: {baseline_peak:.0f} MiB); CPU: this "
+            f"process {cpu[0]:.2f} s, PDF-checking children {cpu[1]:.2f} s; load average "
+            f"{os.getloadavg()[0]:.2f}"
         )
         result = {"rows": counts.rows, "seconds": elapsed, "peak_mib": rss_peak_mib(),
-                  "before_mib": baseline_now, "problems": counts.with_problems}  # fmt: skip
+                  "before_mib": baseline_now, "problems": counts.with_problems,
+                  "cpu_parent": cpu[0], "cpu_children": cpu[1]}  # fmt: skip
         print("PREFLIGHT-RESULT " + json.dumps(result))  # noqa: T201
         if run:
             from chancela.batches.services import batch_exclude_rows_with_problems
