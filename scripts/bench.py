@@ -23,6 +23,7 @@ import platform
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
@@ -504,7 +505,6 @@ def profile_ingest() -> None:
     import cProfile
     import io
     import pstats
-    import tempfile
 
     _django()
     from django.db import connection
@@ -522,13 +522,13 @@ def profile_ingest() -> None:
         write_bodies(path, TEST_WEBHOOK_SECRET, 0, count + 20)
         deliveries = [line.rstrip("\n").split("\t", 1) for line in path.open()]
 
-        def post(signature: str, body: str) -> str:
+        def post(signature: str, body: str, app: Any = None, path: str = "") -> str:
             import io as _io
 
             raw = body.encode()
             environ = {
                 "REQUEST_METHOD": "POST",
-                "PATH_INFO": f"/callbackclicksign/{config.public_id}",
+                "PATH_INFO": path or f"/callbackclicksign/{config.public_id}",
                 "SCRIPT_NAME": "",
                 "QUERY_STRING": "",
                 "SERVER_NAME": "127.0.0.1",
@@ -548,7 +548,7 @@ def profile_ingest() -> None:
                 "wsgi.version": (1, 0),
             }
             status: list[str] = []
-            b"".join(application(environ, lambda s, h, *a: status.append(s)))
+            b"".join((app or application)(environ, lambda s, h, *a: status.append(s)))
             return status[0]
 
         for signature, body in deliveries[:10]:  # warm-up
@@ -558,11 +558,20 @@ def profile_ingest() -> None:
         print(f"SQL of one delivery ({len(queries)} statements):")  # noqa: T201
         for query in queries:
             print("  ", query["sql"][:160])  # noqa: T201
-        cpu = time.process_time()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()" if connection.vendor == "postgresql" else "")
+            backend = cursor.fetchone()[0] if connection.vendor == "postgresql" else None
+        cpu, db_cpu = time.process_time(), _process_cpu(backend)
         for signature, body in deliveries[11 : 11 + count // 2]:
             post(signature, body)
         cpu = (time.process_time() - cpu) / (count // 2) * 1000
-        print(f"CPU per delivery without the profiler: {cpu:.2f} ms ({count // 2})")  # noqa: T201
+        db_cpu = (_process_cpu(backend) - db_cpu) / (count // 2) * 1000
+        print(  # noqa: T201
+            f"CPU per delivery without the profiler: {cpu:.2f} ms in Python, {db_cpu:.2f} ms in "
+            f"the PostgreSQL backend ({count // 2} deliveries, load {load()})"
+        )
+        if backend is not None:
+            _profile_floor(connection, count // 2)
         # BENCH_PROFILE_CPU=1: CPU time instead of wall time (waits on PostgreSQL left out).
         timer = time.process_time if os.environ.get("BENCH_PROFILE_CPU") else time.perf_counter
         profiler = cProfile.Profile(timer)
@@ -583,6 +592,60 @@ def profile_ingest() -> None:
     finally:
         connection.close()
         connection.creation.destroy_test_db(name, verbosity=0)
+
+
+def _process_cpu(pid: int | None) -> float:
+    """User + system CPU seconds of a local process (the PostgreSQL backend), 0 if unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _profile_floor(connection: Any, count: int) -> None:
+    """The same figure for P4's floor app (scripts/bench_floor_app.py), in this process."""
+    import importlib
+    import io as _io
+
+    from chancela.testing.factories import TEST_WEBHOOK_SECRET
+
+    params = connection.settings_dict
+    os.environ["BENCH_FLOOR_DSN"] = (
+        f"host={params.get('HOST') or '127.0.0.1'} port={params.get('PORT') or 5432} "
+        f"dbname={params['NAME']} user={params.get('USER') or 'postgres'}"
+        + (f" password={params['PASSWORD']}" if params.get("PASSWORD") else "")
+    )
+    os.environ["BENCH_FLOOR_SECRET"] = TEST_WEBHOOK_SECRET
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_floor (id bigserial PRIMARY KEY, "
+            "body_sha256 char(64) NOT NULL UNIQUE, body text NOT NULL)"
+        )
+    floor = importlib.import_module("bench_floor_app")
+    path = Path(tempfile.mkdtemp(prefix="bench-profile-")) / "floor.tsv"
+    write_bodies(path, TEST_WEBHOOK_SECRET, 10**6, count + 10)
+    deliveries = [line.rstrip("\n").split("\t", 1) for line in path.open()]
+
+    def post(signature: str, body: str) -> None:
+        raw = body.encode()
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/", "CONTENT_LENGTH": str(len(raw)),
+                   "HTTP_CONTENT_HMAC": signature, "wsgi.input": _io.BytesIO(raw)}  # fmt: skip
+        b"".join(floor.application(environ, lambda s, h, *a: None))
+
+    for signature, body in deliveries[:10]:
+        post(signature, body)
+    backend = floor._connection().info.backend_pid
+    cpu, db_cpu = time.process_time(), _process_cpu(backend)
+    for signature, body in deliveries[10:]:
+        post(signature, body)
+    cpu = (time.process_time() - cpu) / count * 1000
+    db_cpu = (_process_cpu(backend) - db_cpu) / count * 1000
+    floor._connection().close()
+    print(  # noqa: T201
+        f"The floor app, same process: {cpu:.2f} ms in Python, {db_cpu:.2f} ms in the "
+        f"PostgreSQL backend ({count} deliveries)"
+    )
 
 
 # ----------------------------------------------------------------------------- orchestrator

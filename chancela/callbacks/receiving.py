@@ -10,7 +10,6 @@ A missing or bad signature is a 401, recorded as a security event without the bo
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import functools
 import hashlib
@@ -25,6 +24,7 @@ from typing import Any
 
 from django.db import DatabaseError, connections, models, router, transaction
 from django.db.models import F, Q
+from django.db.models.base import ModelState
 from django.db.models.constants import OnConflict
 from django.db.models.sql import InsertQuery
 from django.utils import timezone
@@ -330,7 +330,7 @@ def callback_receive(
         except ValueError:
             return ReceiveResult(400, "invalid_json")
     try:
-        payload = webhook_parse(body)
+        payload = webhook_parse(body, history=False)
     except WebhookPayloadError:
         return ReceiveResult(400, "invalid_payload")
     known = config.clicksign_account_key
@@ -381,7 +381,7 @@ def _receive_cached(raw_body: bytes, signature: str, public_id: uuid.UUID) -> Re
     if not verify_signature(raw_body, signature, config_secrets(config)):
         return None
     try:
-        payload = webhook_parse(json.loads(raw_body))
+        payload = webhook_parse(json.loads(raw_body), history=False)
     except ValueError:  # invalid JSON or UTF-8, WebhookPayloadError
         return None
     known = config.clicksign_account_key
@@ -469,7 +469,10 @@ class _FastStatement:
         from the row each time was a sixth of a delivery's CPU)."""
         from django_tasks.signals import task_enqueued
 
-        job = copy.copy(self.job)
+        job = self.job.__class__.__new__(self.job.__class__)  # the row written: a shallow clone
+        job.__dict__.update(self.job.__dict__)
+        job._state = ModelState()
+        job._state.adding, job._state.db = False, self.job._state.db
         job.id, job.enqueued_at = job_id, now
         job.args_kwargs = {"args": [str(callback_id)], "kwargs": {}}
         result = dataclasses.replace(
@@ -517,6 +520,7 @@ def _fast_statement(alias: str) -> _FastStatement:
         backend_name=backend.alias,
     )
     pre_save.send(DBTaskResult, instance=job, raw=False, using=alias, update_fields=None)
+    job._state.adding, job._state.db = False, alias  # as the rows the statement writes
     connection.ensure_connection()
     literal = functools.partial(_literal, connection.connection)
 

@@ -103,8 +103,10 @@ def webhook_document_key(body: Any) -> str:
     return str(document.get("key") or "") if isinstance(document, dict) else ""
 
 
-def webhook_parse(body: Any) -> WebhookPayload:
-    """Read a decoded delivery body (``json.loads`` of the verified raw bytes)."""
+def webhook_parse(body: Any, *, history: bool = True) -> WebhookPayload:
+    """Read a decoded delivery body (``json.loads`` of the verified raw bytes). ``history=False``
+    leaves the document's history out (empty): what receiving a delivery needs is its own event;
+    the history is read again from the stored body when the delivery is processed."""
     if not isinstance(body, dict):
         raise WebhookPayloadError("body is not a JSON object")
     document = body.get("document")
@@ -113,12 +115,12 @@ def webhook_parse(body: Any) -> WebhookPayload:
     event = _event(body.get("event"), document_key)
     if event is None:
         raise WebhookPayloadError("body has no event name")
-    raw_items = document.get("events")
+    raw_items = document.get("events") if history else None
     items: list[Any] = raw_items if isinstance(raw_items, list) else []
     # Clicksign lists the triggering event first, then the older ones (newest first): reverse,
     # then a stable sort by time puts the history oldest first.
-    history = [e for e in (_event(item, document_key) for item in reversed(items)) if e]
-    history.sort(key=lambda e: (e.created is None, e.created or datetime.min.replace(tzinfo=UTC)))
+    events = [e for e in (_event(item, document_key) for item in reversed(items)) if e]
+    events.sort(key=lambda e: (e.created is None, e.created or datetime.min.replace(tzinfo=UTC)))
     metadata = document.get("metadata")
     return WebhookPayload(
         event=event,
@@ -126,7 +128,7 @@ def webhook_parse(body: Any) -> WebhookPayload:
         account_key=webhook_account_key(body),
         document_status=str(document.get("status") or ""),
         metadata=metadata if isinstance(metadata, dict) else {},
-        history=history,
+        history=events,
     )
 
 

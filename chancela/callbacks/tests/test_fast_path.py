@@ -224,3 +224,26 @@ def test_it_refuses_a_document_of_another_account_through_the_cached_configurati
     assert InboundCallback.objects.count() == 2 and _jobs() == 2  # the two of _warm
     ours = _body("doc-shared")
     assert _post(config, ours, webhook_signature(SECRET, ours)) == (200, "stored")
+
+
+def test_it_announces_the_job_it_enqueued(db):
+    from django_tasks.signals import task_enqueued
+
+    config = make_config(make_unit(), webhook_secret=SECRET)
+    _warm(config)
+    announced = []
+
+    def remember(sender, task_result, **kwargs):
+        announced.append(task_result)
+
+    task_enqueued.connect(remember)
+    try:
+        body = _body()
+        assert _post(config, body, webhook_signature(SECRET, body)) == (200, "stored")
+    finally:
+        task_enqueued.disconnect(remember)
+    stored = InboundCallback.objects.get(document_key="doc-1")
+    (result,) = announced
+    job = DBTaskResult.objects.get(args_kwargs__args=[str(stored.pk)])
+    assert str(result.id) == str(job.id) and result.args == [str(stored.pk)]
+    assert result.task.module_path.endswith("process_callback")
