@@ -39,7 +39,8 @@ Crash safety, in four rules:
 
 **Several accounts, few workers.** A worker never sleeps on a busy account while another has
 work: a call waits for its account's slot at most ``SLOT_WAIT_SECONDS``; beyond that the job is
-put back exactly for the moment the slot frees (``run_after``, no backoff, no attempt spent),
+put back for the moment the slot frees (``run_after``, ``RESUME_EARLY_SECONDS`` early so that the
+call goes out on time; no backoff, no attempt spent),
 and the configuration's other waiting dispatch jobs are set aside until the same moment
 (``_account_backlog_defer``), so the worker's next pick is another account's job rather than
 a trip through a backlog that cannot send. Set-aside jobs get ``DEFERRED_PRIORITY`` (below the
@@ -146,6 +147,10 @@ LIST_PAGE_SIZE = 50
 # How long a call may wait for its account's rate-limit slot inside a job. Longer waits put the
 # job back for the moment the slot frees, and the worker takes other work meanwhile.
 SLOT_WAIT_SECONDS = 1.0
+# A job put back for a slot is due this much before the slot frees: picked up (polling,
+# loading the request, building the client) while the window still runs, its first call then
+# waits the rest in the limiter and goes out the moment the slot frees. Under SLOT_WAIT_SECONDS.
+RESUME_EARLY_SECONDS = 0.5
 # The priority of the dispatch jobs set aside while their account's window was full (below
 # django-tasks' default 0: when due, they come after envelopes under way and other jobs).
 DEFERRED_PRIORITY = -1
@@ -786,8 +791,9 @@ def _retry_or_fail(run: _Run, exc: Exception) -> str:
         return _fail(run, f"{who} após {attempts} tentativas (último erro: {_describe(exc)})", exc)
     retry_after = exc.retry_after if isinstance(exc, ClicksignRetryableError) else None
     if isinstance(exc, ClicksignSlotWait):
-        # Our own limiter: exactly when the slot frees (its clock: the database's on PostgreSQL).
-        when = datetime.fromtimestamp(exc.retry_at, tz=UTC)
+        # Our own limiter: when the slot frees (its clock: the database's on PostgreSQL), a
+        # moment early so that the call itself goes out on time.
+        when = datetime.fromtimestamp(exc.retry_at - RESUME_EARLY_SECONDS, tz=UTC)
         delay = max(0.0, (when - timezone.now()).total_seconds())
     else:
         if local_wait:  # Clicksign's 429: its reset, a little later
@@ -837,7 +843,8 @@ def _retry_or_fail(run: _Run, exc: Exception) -> str:
                 },
             )
         if isinstance(exc, ClicksignSlotWait) and exc.account_retry_at is not None:
-            _account_backlog_defer(run, until=datetime.fromtimestamp(exc.account_retry_at, tz=UTC))
+            free = exc.account_retry_at - RESUME_EARLY_SECONDS
+            _account_backlog_defer(run, until=datetime.fromtimestamp(free, tz=UTC))
         dispatch_signature_request.using(run_after=when).enqueue(
             request_public_id=str(request.public_id)
         )

@@ -21,7 +21,12 @@ from chancela.clicksign.ratelimit import SCOPE_ACCOUNT, WINDOW_SECONDS, account_
 from chancela.core.worker import ResilientWorker
 from chancela.esign.clients import client_for_config
 from chancela.esign.models import SignatureConfig
-from chancela.signing.dispatch import DEFERRED_PRIORITY, STEP_DONE, signature_request_dispatch
+from chancela.signing.dispatch import (
+    DEFERRED_PRIORITY,
+    RESUME_EARLY_SECONDS,
+    STEP_DONE,
+    signature_request_dispatch,
+)
 from chancela.signing.models import RequestStatus, SignatureRequest
 from chancela.signing.tests.dispatch_helpers import (
     STEP_CALLS,
@@ -118,11 +123,12 @@ def test_it_runs_another_accounts_job_while_the_first_account_waits_for_its_wind
     assert a1.dispatch_attempts == 0  # waiting for a slot is not an attempt
     assert not a1.events.filter(kind="dispatch_retry_scheduled").exists()
     assert envelopes_of(clicksign_emulator, a2) == []
-    # a1 goes back exactly when the account's oldest call leaves the window, and a2, which the
-    # worker never took, is set aside until then, after envelopes already under way.
-    frees = account_window_frees_at(emulated_config)
+    # a1 goes back for when the account's oldest call leaves the window (a moment early, to be
+    # on time), and a2, which the worker never took, is set aside until then, after envelopes
+    # already under way.
+    due = account_window_frees_at(emulated_config) - timedelta(seconds=RESUME_EARLY_SECONDS)
     a1_job, a2_job = dispatch_job(a1), dispatch_job(a2)
-    assert abs(a1_job.run_after - frees) < timedelta(milliseconds=1)
+    assert abs(a1_job.run_after - due) < timedelta(milliseconds=1)
     assert a1.dispatch_next_attempt_at == a1_job.run_after
     assert a1_job.priority == 0
     assert a2_job.run_after == a1_job.run_after
