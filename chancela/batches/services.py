@@ -31,6 +31,7 @@ from chancela.batches.columns import FIELD_KEYS
 from chancela.batches.errors import BatchError, BatchIdempotencyConflict
 from chancela.batches.models import Batch, BatchRow, BatchStatus, RowState
 from chancela.batches.uploads import ZipPdf
+from chancela.core.bulk import bulk_insert
 from chancela.core.errors import DomainError
 from chancela.core.idempotency import content_fingerprint
 from chancela.core.pdf import (
@@ -335,7 +336,7 @@ def batch_create_or_replay(
             batch.save()
             for row in built:
                 row.batch = batch
-            BatchRow.objects.bulk_create(built, batch_size=500)
+            bulk_insert(built)
     except IntegrityError:
         _delete_files(written)
         if external_id:

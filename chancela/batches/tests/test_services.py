@@ -299,7 +299,7 @@ def test_it_stores_nothing_when_writing_the_rows_fails(sendable, monkeypatch, se
     def refuses(*args, **kwargs):
         raise DatabaseError("disk full")
 
-    monkeypatch.setattr(BatchRow.objects, "bulk_create", refuses)
+    monkeypatch.setattr("chancela.batches.services.bulk_insert", refuses)
     with pytest.raises(DatabaseError):
         create(sendable, [good_row(n) for n in range(3)])
     assert _stored_files(settings) == []
