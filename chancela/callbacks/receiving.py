@@ -38,7 +38,8 @@ from chancela.clicksign.events import (
     webhook_document_key,
     webhook_parse,
 )
-from chancela.core.outage import OutageLog
+from chancela.core import outage
+from chancela.core.outage import OutageLog, work_began
 from chancela.esign.models import SignatureConfig
 from chancela.signing.models import Document, SignatureRequest
 
@@ -53,6 +54,8 @@ class ReceiveResult:
     status: int
     code: str
     callback_id: int | None = None
+    # False when the database did not answer (or was never asked): no sign that it is back.
+    reached_database: bool = True
 
 
 def config_secrets(config: SignatureConfig) -> list[str]:
@@ -199,7 +202,10 @@ def callback_receive_answered(
 ) -> ReceiveResult:
     """:func:`callback_receive` as an endpoint answers it: a database that fails anywhere —
     also before the write, at the configuration's look-up — is a 503 (Clicksign retries),
-    logged once per outage (``DATABASE_OUTAGE``), never a traceback per delivery."""
+    logged once per outage (``DATABASE_OUTAGE``), never a traceback per delivery. Only a
+    delivery that reached the database closes it if its connection was opened after the outage's
+    first refusal, or a new connection confirms it (``chancela.core.outage``)."""
+    started = time.monotonic()
     try:
         result = callback_receive(
             raw_body=raw_body,
@@ -211,8 +217,10 @@ def callback_receive_answered(
     except DatabaseError as exc:  # unreachable or refusing: Clicksign must retry later
         DATABASE_OUTAGE.failed(exc)
         return ReceiveResult(503, "database_unavailable")
-    if result.status != 503:
-        DATABASE_OUTAGE.ok()
+    if result.reached_database:
+        DATABASE_OUTAGE.ok(
+            started=work_began(started), confirm=outage.database_accepts_new_connections
+        )
     return result
 
 
@@ -267,6 +275,7 @@ def _reject(
         )
     except DatabaseError as exc:
         DATABASE_OUTAGE.failed(exc)
+        return ReceiveResult(status, reason, reached_database=False)
     return ReceiveResult(status, reason)
 
 
@@ -294,7 +303,7 @@ def callback_receive(
         try:
             body = json.loads(raw_body)
         except ValueError:
-            return ReceiveResult(400, "invalid_json")
+            return ReceiveResult(400, "invalid_json", reached_database=False)
         candidates = _candidates_from_payload(body)
         if not candidates:
             return _reject(
@@ -423,7 +432,7 @@ def _receive_cached(raw_body: bytes, signature: str, public_id: uuid.UUID) -> Re
                 ).update(duplicates=F("duplicates") + 1, last_duplicate_at=now)
     except DatabaseError as exc:
         DATABASE_OUTAGE.failed(exc)
-        return ReceiveResult(503, "not_stored")
+        return ReceiveResult(503, "not_stored", reached_database=False)
     if not fresh:
         return None  # changed configuration or another account's document: the full path
     if callback_id is None:
@@ -649,7 +658,7 @@ def _store(
                 return ReceiveResult(200, "duplicate")
     except DatabaseError as exc:
         DATABASE_OUTAGE.failed(exc)
-        return ReceiveResult(503, "not_stored")
+        return ReceiveResult(503, "not_stored", reached_database=False)
     return ReceiveResult(200, "stored", callback_id)
 
 

@@ -25,10 +25,11 @@ from django.utils.module_loading import import_string
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from chancela.core import outage
 from chancela.core.correlation import correlation_id_new, correlation_id_set
 from chancela.core.heartbeat import heartbeat_beat, process_instance
 from chancela.core.models import Heartbeat, PeriodicJobSlot
-from chancela.core.outage import OutageLog
+from chancela.core.outage import OutageLog, work_began
 from chancela.core.periodic import PERIODIC_JOBS, PeriodicJob
 
 logger = logging.getLogger(__name__)
@@ -131,6 +132,7 @@ def scheduler_tick(*, jobs: list[PeriodicJob] | None = None) -> list[str]:
 def run_forever(*, tick_seconds: float = 1.0, iterations: int | None = None) -> None:
     count = 0
     while iterations is None or count < iterations:
+        started = time.monotonic()
         try:
             scheduler_tick()
         except DatabaseError as exc:
@@ -139,6 +141,8 @@ def run_forever(*, tick_seconds: float = 1.0, iterations: int | None = None) -> 
             with contextlib.suppress(DatabaseError):
                 connection.close_if_unusable_or_obsolete()
         else:
-            DATABASE_OUTAGE.ok()
+            DATABASE_OUTAGE.ok(
+                started=work_began(started), confirm=outage.database_accepts_new_connections
+            )
         count += 1
         time.sleep(tick_seconds)

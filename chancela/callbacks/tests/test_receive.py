@@ -243,3 +243,54 @@ def test_it_answers_a_json_503_and_logs_once_while_the_configurations_cannot_be_
     ours = [r for r in caplog.records if r.name.startswith("chancela.callbacks")]
     assert [r.message for r in ours][1:] == ["callback endpoint: database reachable again"]
     assert ours[1].refused == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_an_outage_open_when_a_delivery_begun_before_it_succeeds(client, monkeypatch):
+    # The cluster stops while this delivery is past its queries (or its persistent connection is
+    # not terminated yet): another thread's refusal opens the outage, then this one answers 200.
+    # That is no sign the database is back unless a new connection confirms it.
+    from django.db import OperationalError
+
+    from chancela.callbacks import receiving
+
+    config = _config()
+    path = f"/callbackclicksign/{config.public_id}"
+    DATABASE_OUTAGE.ok()
+    real = receiving.callback_receive
+
+    def stored_as_another_thread_is_refused(**arguments):
+        result = real(**arguments)
+        DATABASE_OUTAGE.failed(OperationalError("terminating connection"))
+        return result
+
+    monkeypatch.setattr(receiving, "callback_receive", stored_as_another_thread_is_refused)
+    # ... and the stopping cluster refuses new connections.
+    monkeypatch.setattr("chancela.core.outage.database_accepts_new_connections", lambda: False)
+    body = _body("doc-antes")
+    assert _post(client, path, body, webhook_signature(SECRET, body)).status_code == 200
+    assert DATABASE_OUTAGE.ongoing
+    monkeypatch.undo()
+    body = _body("doc-depois")
+    assert _post(client, path, body, webhook_signature(SECRET, body)).status_code == 200
+    assert not DATABASE_OUTAGE.ongoing  # the database accepts new connections: it is back
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_an_outage_open_when_a_refusal_could_not_be_recorded(client):
+    from django.db import OperationalError
+
+    config = _config()
+    path = f"/callbackclicksign/{config.public_id}"
+    DATABASE_OUTAGE.ok()
+    DATABASE_OUTAGE.failed(OperationalError("the database system is shutting down"))
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE callbacks_rejectedcallback RENAME TO callbacks_gone")
+    try:
+        response = _post(client, path, _body(), "sha256=" + "0" * 64)  # a bad signature: 401
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE callbacks_gone RENAME TO callbacks_rejectedcallback")
+    assert response.status_code == 401
+    assert DATABASE_OUTAGE.ongoing  # the refusal was not stored: the database did not answer
+    DATABASE_OUTAGE.ok()

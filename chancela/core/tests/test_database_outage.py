@@ -221,12 +221,12 @@ def test_it_loses_nothing_and_keeps_its_worker_through_database_outages(cluster,
     assert not lost, f"{len(lost)} acknowledged deliveries lost"
     assert waiting == [], f"{len(waiting)} stored callbacks never processed"
     assert Counter(state for _, state in rows) == {"ignored": len(rows)}
-    # One line per outage and process, never a traceback per request.
-    # One line when an outage starts, not one per refused request (thousands): a stop of the
-    # cluster can flap once (it answers, then refuses again), so allow one more line per outage.
-    assert 1 <= web_log.count("callback endpoint: database unreachable") <= 2 * OUTAGES
+    # One line per outage and process, never a traceback per request (there are thousands). A
+    # delivery already past its queries when the cluster stops answers 200 after another thread's
+    # refusal: that must not close the outage (core/outage.py), or a second line would follow.
+    assert 1 <= web_log.count("callback endpoint: database unreachable") <= OUTAGES, web_log[-4000:]
     assert "Traceback" not in web_log, web_log[-4000:]
-    assert 1 <= worker_log.count("database unreachable") <= 2 * OUTAGES, worker_log[-4000:]
+    assert 1 <= worker_log.count("database unreachable") <= OUTAGES, worker_log[-4000:]
     print(  # noqa: T201 - the figures, with pytest -s
         f"posted {len(stream.acknowledged) + len(stream.refusals)}: "
         f"{len(stream.acknowledged)} acknowledged, {len(stream.refusals)} JSON 503; "
