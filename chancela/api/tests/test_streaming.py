@@ -428,3 +428,56 @@ def test_it_keeps_a_web_worker_memory_bounded_while_accepting_ten_9_mb_pdfs(tmp_
     assert len(response.json()["documents"]) == 10
     assert sum(d["size"] for d in response.json()["documents"]) > 90 * 1000 * 1000
     assert after - before < WORKER_GROWTH_BOUND_KB, (before, after)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_it_takes_a_chunked_body_through_gunicorn_and_refuses_one_over_the_limit(tmp_path: Path):
+    import httpx
+
+    from chancela.api.protocol import MAX_BODY_BYTES
+    from chancela.testing.factories import (
+        make_api_key,
+        make_config,
+        make_document_type,
+        make_unit,
+    )
+    from chancela.testing.processes import (
+        free_port,
+        process_env,
+        running,
+        wait_for_http,
+        web_process,
+    )
+
+    unit = make_unit(code="CENTRO")
+    make_document_type(make_config(unit), code="CONTRATO")
+    _, key = make_api_key(units=[unit])
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    payload = json.dumps(body("CENTRO", "CONTRATO", external_id="MAT-CHUNKED")).encode()
+
+    def pieces(data: bytes):  # a generator: httpx sends it chunked, without Content-Length
+        for start in range(0, len(data), 1000):
+            yield data[start : start + 1000]
+
+    def endless():
+        yield b'{"title": "'
+        for _ in range(MAX_BODY_BYTES // CHUNK_BYTES + 10):
+            yield b"A" * CHUNK_BYTES
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with running(web_process(port, tmp_path, process_env(), workers=1)) as (web,):
+        wait_for_http(f"{base}/api/v1/openapi.json", process=web)
+        with httpx.Client(base_url=base, timeout=300, headers=headers) as client:
+            created = client.post("/api/v1/signature-requests", content=pieces(payload))
+            try:
+                refused = client.post("/api/v1/signature-requests", content=endless())
+            except httpx.TransportError:  # the server may close before the client stops sending
+                refused = None
+    assert created.status_code == 201, created.text
+    assert SignatureRequest.objects.filter(external_id="MAT-CHUNKED").exists()
+    if refused is not None:
+        assert refused.status_code == 413, refused.text[:500]
+        assert refused.json()["code"] == "request_too_large"
+    assert "request_too_large" in web.log() or "413" in web.log()
