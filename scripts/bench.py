@@ -118,6 +118,7 @@ def dispatch_at_limit(accounts: int, backlog: int, window: float, workers: int) 
     import tempfile
 
     from django.conf import settings
+    from django.core.signals import setting_changed
     from django_tasks_db.models import DBTaskResult
 
     from chancela.signing.models import SignatureRequest
@@ -132,6 +133,12 @@ def dispatch_at_limit(accounts: int, backlog: int, window: float, workers: int) 
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-dispatch-"))
     settings.MEDIA_ROOT = tmp / "files"
+    # The storage caches its folder: tell it, or a second run (P3's 2 and 4 accounts) writes its
+    # PDFs under the first run's folder while its workers read this one's, and every saga fails
+    # at its document step (the calls counted were envelopes and look-ups, none notified).
+    setting_changed.send(
+        sender=type(settings), setting="MEDIA_ROOT", value=settings.MEDIA_ROOT, enter=True
+    )
     with EmulatorServer(host="127.0.0.1", port=0, rate_limit=20) as server:
         control = server.control()
         settings.CLICKSIGN_URLS = {"sandbox": server.base_url, "production": server.base_url}
