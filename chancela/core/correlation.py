@@ -15,7 +15,8 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -34,8 +35,16 @@ def correlation_id() -> str:
     return _current.get()
 
 
-def correlation_id_set(value: str) -> None:
-    _current.set(value)
+@contextmanager
+def correlation_id_scope(value: str) -> Iterator[str]:
+    """``value`` as the correlation id inside the block, and the previous one back after it:
+    a periodic run's id must not stay on the scheduler's thread (its later log lines and, in
+    tests, whatever the thread enqueues next would carry it)."""
+    token = _current.set(value)
+    try:
+        yield value
+    finally:
+        _current.reset(token)
 
 
 def correlation_id_new() -> str:

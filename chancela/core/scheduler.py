@@ -26,7 +26,7 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from chancela.core import outage
-from chancela.core.correlation import correlation_id_new, correlation_id_set
+from chancela.core.correlation import correlation_id_new, correlation_id_scope
 from chancela.core.heartbeat import heartbeat_beat, process_instance
 from chancela.core.models import Heartbeat, PeriodicJobSlot
 from chancela.core.outage import OutageLog, work_began
@@ -94,13 +94,14 @@ def periodic_job_claim(job: PeriodicJob, *, instance: str = "") -> bool:
 
 def periodic_job_run_if_due(job: PeriodicJob, *, instance: str = "") -> bool:
     """Enqueue the job if its period is due and this scheduler won it (and none is waiting)."""
-    with transaction.atomic():
-        if not periodic_job_claim(job, instance=instance):
-            return False
-        correlation_id_set(correlation_id_new())  # each periodic run is its own piece of work
-        enqueued = periodic_job_enqueue_if_idle(job)
-    if enqueued:
-        logger.info("periodic job enqueued", extra={"job": job.task_path})
+    # Each periodic run is its own piece of work, with its own correlation id.
+    with correlation_id_scope(correlation_id_new()):
+        with transaction.atomic():
+            if not periodic_job_claim(job, instance=instance):
+                return False
+            enqueued = periodic_job_enqueue_if_idle(job)
+        if enqueued:
+            logger.info("periodic job enqueued", extra={"job": job.task_path})
     return enqueued
 
 

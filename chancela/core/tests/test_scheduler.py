@@ -57,6 +57,23 @@ def test_it_lets_one_scheduler_of_many_take_each_period():
     assert DBTaskResult.objects.filter(task_path=JOB.task_path).count() == 2
 
 
+def test_it_gives_each_periodic_run_its_own_correlation_id_and_leaves_none_behind():
+    from chancela.core.correlation import correlation_id
+    from chancela.core.models import JobCorrelation
+    from chancela.core.scheduler import periodic_job_run_if_due
+
+    assert correlation_id() == ""
+    assert periodic_job_run_if_due(JOB, instance="host-a:1") is True
+    job = DBTaskResult.objects.get(task_path=JOB.task_path)
+    [given] = JobCorrelation.objects.filter(task_id=job.id).values_list(
+        "correlation_id", flat=True
+    )
+    assert given
+    # The scheduler's thread goes back to no id: its next log lines, and anything else it
+    # enqueues, do not carry this run's.
+    assert correlation_id() == ""
+
+
 def test_it_stamps_the_scheduler_heartbeat_on_each_tick(monkeypatch):
     from chancela.core import heartbeat
     from chancela.core.heartbeat import last_seen
