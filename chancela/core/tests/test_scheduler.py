@@ -65,9 +65,7 @@ def test_it_gives_each_periodic_run_its_own_correlation_id_and_leaves_none_behin
     assert correlation_id() == ""
     assert periodic_job_run_if_due(JOB, instance="host-a:1") is True
     job = DBTaskResult.objects.get(task_path=JOB.task_path)
-    [given] = JobCorrelation.objects.filter(task_id=job.id).values_list(
-        "correlation_id", flat=True
-    )
+    [given] = JobCorrelation.objects.filter(task_id=job.id).values_list("correlation_id", flat=True)
     assert given
     # The scheduler's thread goes back to no id: its next log lines, and anything else it
     # enqueues, do not carry this run's.
