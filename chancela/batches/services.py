@@ -45,7 +45,7 @@ from chancela.core.pdf import (
 from chancela.esign.models import DocumentType
 from chancela.institutions.models import Unit
 from chancela.signing.errors import SigningError
-from chancela.signing.inputs import DocumentInput
+from chancela.signing.inputs import DocumentInput, held_bytes
 from chancela.signing.planning import signature_request_check_context
 from chancela.signing.services import signature_request_create
 
@@ -126,10 +126,7 @@ class RowPdf:
     file: IO[bytes] | None = None
 
     def read(self) -> bytes:
-        if self.file is None:
-            return self.content
-        self.file.seek(0)
-        return self.file.read()
+        return held_bytes(self.content, self.file)
 
     def sha256(self) -> str:
         if self.file is None:

@@ -14,6 +14,14 @@ if TYPE_CHECKING:
     from chancela.institutions.models import Person
 
 
+def held_bytes(content: bytes, file: IO[bytes] | None) -> bytes:
+    """The bytes of a PDF held either in memory (``content``) or in a file (read from its start)."""
+    if file is None:
+        return content
+    file.seek(0)
+    return file.read()
+
+
 @dataclass(frozen=True, kw_only=True)
 class DocumentInput:
     """A PDF: its bytes (``content``), or a binary file holding them (``file``, e.g. the
@@ -24,10 +32,7 @@ class DocumentInput:
     file: IO[bytes] | None = None
 
     def read(self) -> bytes:
-        if self.file is None:
-            return self.content
-        self.file.seek(0)
-        return self.file.read()
+        return held_bytes(self.content, self.file)
 
 
 @dataclass(frozen=True, kw_only=True)

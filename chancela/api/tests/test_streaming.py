@@ -9,17 +9,26 @@ import random
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from django.conf import settings
 from pydantic import BaseModel, Field, ValidationError
 
 from chancela.api import streaming
+from chancela.api.protocol import MAX_BODY_BYTES
 from chancela.api.schemas import BASE64_PDF
 from chancela.api.streaming import CHUNK_BYTES, MalformedBody, body_scan, body_spool
 from chancela.api.tests.conftest import URL, Host, body, pdf_b64
 from chancela.batches.models import Batch
 from chancela.signing.models import SignatureRequest
-from chancela.testing.factories import make_pdf_bytes
+from chancela.testing.factories import (
+    make_api_key,
+    make_config,
+    make_document_type,
+    make_pdf_bytes,
+    make_unit,
+)
+from chancela.testing.processes import free_port, process_env, running, wait_for_http, web_process
 
 pytestmark = pytest.mark.django_db
 
@@ -378,29 +387,18 @@ def _worker_pid(master: int) -> int:
     return int(children[0])
 
 
-@pytest.mark.slow
-@pytest.mark.django_db(transaction=True)
-def test_it_keeps_a_web_worker_memory_bounded_while_accepting_ten_9_mb_pdfs(tmp_path: Path):
-    import httpx
-
-    from chancela.testing.factories import (
-        make_api_key,
-        make_config,
-        make_document_type,
-        make_unit,
-    )
-    from chancela.testing.processes import (
-        free_port,
-        process_env,
-        running,
-        wait_for_http,
-        web_process,
-    )
-
+def _api_headers_for_a_unit() -> dict[str, str]:
+    """JSON headers with an API key of unit CENTRO, which sends CONTRATO documents."""
     unit = make_unit(code="CENTRO")
     make_document_type(make_config(unit), code="CONTRATO")
     _, key = make_api_key(units=[unit])
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    return {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_a_web_worker_memory_bounded_while_accepting_ten_9_mb_pdfs(tmp_path: Path):
+    headers = _api_headers_for_a_unit()
     documents = [
         {
             "filename": f"historico-{n}.pdf",
@@ -433,27 +431,7 @@ def test_it_keeps_a_web_worker_memory_bounded_while_accepting_ten_9_mb_pdfs(tmp_
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_it_takes_a_chunked_body_through_gunicorn_and_refuses_one_over_the_limit(tmp_path: Path):
-    import httpx
-
-    from chancela.api.protocol import MAX_BODY_BYTES
-    from chancela.testing.factories import (
-        make_api_key,
-        make_config,
-        make_document_type,
-        make_unit,
-    )
-    from chancela.testing.processes import (
-        free_port,
-        process_env,
-        running,
-        wait_for_http,
-        web_process,
-    )
-
-    unit = make_unit(code="CENTRO")
-    make_document_type(make_config(unit), code="CONTRATO")
-    _, key = make_api_key(units=[unit])
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    headers = _api_headers_for_a_unit()
     payload = json.dumps(body("CENTRO", "CONTRATO", external_id="MAT-CHUNKED")).encode()
 
     def pieces(data: bytes):  # a generator: httpx sends it chunked, without Content-Length
