@@ -38,11 +38,15 @@ class InboundCallback(models.Model):
         SignatureRequest, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
-    body = EncryptedTextField()  # the raw body, encrypted at rest; never logged
-    body_sha256 = models.CharField(max_length=64, unique=True)
-    event_key = models.CharField(max_length=300, unique=True)
+    # The raw body, compressed and encrypted at rest; never logged.
+    body = EncryptedTextField(compress=True)
+    # The two dedupe keys, and the document's key, are indexed in Meta rather than with
+    # unique=True / db_index=True: on PostgreSQL those also build a varchar_pattern_ops index
+    # each, for LIKE look-ups nothing makes, which every delivery paid for (docs/benchmarks.md).
+    body_sha256 = models.CharField(max_length=64)
+    event_key = models.CharField(max_length=300)
     event_name = models.CharField(max_length=80)
-    document_key = models.CharField(max_length=64, blank=True, db_index=True)
+    document_key = models.CharField(max_length=64, blank=True)
     occurred_at = models.DateTimeField(null=True, blank=True)
     state = models.CharField(
         max_length=20, choices=CallbackState.choices, default=CallbackState.RECEIVED
@@ -59,7 +63,14 @@ class InboundCallback(models.Model):
         verbose_name = _("retorno recebido")
         verbose_name_plural = _("retornos recebidos")
         ordering = ["-received_at", "-id"]
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"]),
+            models.Index(fields=["document_key"], name="callbacks_inbound_document_key"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["body_sha256"], name="callbacks_inbound_body_sha256"),
+            models.UniqueConstraint(fields=["event_key"], name="callbacks_inbound_event_key"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_name} {self.document_key}"

@@ -247,3 +247,17 @@ def test_it_announces_the_job_it_enqueued(db):
     job = DBTaskResult.objects.get(args_kwargs__args=[str(stored.pk)])
     assert str(result.id) == str(job.id) and result.args == [str(stored.pk)]
     assert result.task.module_path.endswith("process_callback")
+
+
+def test_it_keeps_no_pattern_index_on_the_callback_table_that_every_delivery_would_pay_for(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("varchar_pattern_ops indexes are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s",
+            [InboundCallback._meta.db_table],
+        )
+        definitions = [row[0] for row in cursor.fetchall()]
+    assert not [d for d in definitions if "pattern_ops" in d]
+    unique = [d for d in definitions if d.startswith("CREATE UNIQUE")]
+    assert any("(body_sha256)" in d for d in unique) and any("(event_key)" in d for d in unique)

@@ -3,7 +3,7 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.db import connection
 
-from chancela.core.crypto import EncryptionKeyError, decrypt, encrypt, encrypted_fields
+from chancela.core.crypto import EncryptionKeyError, decrypt, encrypt, encrypted_fields, rotate
 from chancela.esign.models import SignatureConfig
 from chancela.testing.factories import TEST_TOKEN, TEST_WEBHOOK_SECRET, make_config, make_unit
 
@@ -74,3 +74,55 @@ def test_it_finds_the_encrypted_columns_of_the_project():
     names = {(model.__name__, field.name) for model, field in encrypted_fields()}
     assert ("SignatureConfig", "token") in names
     assert ("SignatureConfig", "webhook_secret") in names
+
+
+def test_it_round_trips_a_compressed_value_and_stores_it_smaller():
+    body = (
+        '{"event":{"name":"sign"},"document":{"key":"abc","signers":['
+        + ('{"email":"aluno@escola.edu.br","name":"Aluno"},' * 100)
+        + "{}]}}"
+    )
+    stored = encrypt(body, compress=True)
+    assert stored.startswith("z1:")
+    assert "aluno@escola" not in stored
+    assert len(stored) < len(encrypt(body)) / 3
+    assert decrypt(stored) == body
+
+
+def test_it_rotates_a_compressed_value_keeping_its_scheme(settings):
+    old_key = settings.ENCRYPTION_KEYS[0]
+    stored = encrypt("corpo do webhook " * 50, compress=True)
+    new_key = Fernet.generate_key().decode()
+    settings.ENCRYPTION_KEYS = [new_key, old_key]
+    rotated = rotate(stored)
+    settings.ENCRYPTION_KEYS = [new_key]
+    assert rotated.startswith("z1:")
+    assert decrypt(rotated) == "corpo do webhook " * 50
+    with pytest.raises(EncryptionKeyError):
+        decrypt(stored)
+
+
+def test_it_refuses_a_value_of_an_unknown_scheme():
+    stored = encrypt("segredo")
+    with pytest.raises(EncryptionKeyError, match="unknown format"):
+        decrypt("x9:" + stored[3:])
+
+
+@pytest.mark.django_db
+def test_it_stores_a_callback_body_compressed_and_reads_it_back():
+    from chancela.callbacks.models import InboundCallback
+
+    config = make_config(make_unit())
+    body = '{"event":{"name":"sign"},"pad":"' + "x" * 5000 + '"}'
+    callback = InboundCallback.objects.create(
+        config=config, unit=config.unit, body=body, body_sha256="a" * 64, event_key="k",
+        event_name="sign",
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT body FROM {InboundCallback._meta.db_table} WHERE id = %s",  # noqa: S608
+            [callback.pk],
+        )
+        raw = cursor.fetchone()[0]
+    assert raw.startswith("z1:") and len(raw) < 1000
+    assert InboundCallback.objects.get(pk=callback.pk).body == body
