@@ -372,15 +372,33 @@ def figure_p6() -> None:
 # ---------------------------------------------------------------------------------- P4
 
 
+WEBHOOK_UNIT = ROOT / "deploy/systemd/chancela-webhooks.service"
+
+
+def webhook_layout() -> dict[str, str]:
+    """gunicorn's worker class, workers and threads as the production webhook receiver runs
+    them (``deploy/systemd/chancela-webhooks.service``), each overridable for a comparison with
+    ``BENCH_GUNICORN_CLASS`` / ``BENCH_GUNICORN_WORKERS`` / ``BENCH_GUNICORN_THREADS``."""
+    import shlex
+
+    [line] = [x for x in WEBHOOK_UNIT.read_text().splitlines() if x.startswith("ExecStart=")]
+    argv = shlex.split(line)
+    unit = {"class": "sync", "workers": "1", "threads": "1"}
+    for option, key in (("--worker-class", "class"), ("--workers", "workers"),
+                        ("--threads", "threads")):  # fmt: skip
+        if option in argv:
+            unit[key] = argv[argv.index(option) + 1]
+    return {key: os.environ.get(f"BENCH_GUNICORN_{key.upper()}", value)
+            for key, value in unit.items()}  # fmt: skip
+
+
 def gunicorn_argv(app: str, port: int) -> list[str]:
     """The one server layout both P4 contenders run under (the production layout)."""
-    workers = os.environ.get("BENCH_GUNICORN_WORKERS", "2")
-    threads = os.environ.get("BENCH_GUNICORN_THREADS", "4")
-    worker_class = os.environ.get("BENCH_GUNICORN_CLASS", "gthread")
+    layout = webhook_layout()
     return [
         sys.executable, "-m", "gunicorn", app, "--bind", f"127.0.0.1:{port}",
-        "--workers", workers, "--threads", threads, "--worker-class", worker_class,
-        "--graceful-timeout", "5", "--chdir", str(ROOT),
+        "--workers", layout["workers"], "--threads", layout["threads"],
+        "--worker-class", layout["class"], "--graceful-timeout", "5", "--chdir", str(ROOT),
     ]  # fmt: skip
 
 
@@ -511,8 +529,11 @@ def figure_p4() -> None:
             f"(p50 {c['p50_us'] / 1000:.1f} ms, p99 {c['p99_us'] / 1000:.1f} ms)"
             for i, (f, c) in enumerate(zip(results["floor"], results["chancela"], strict=True))
         )
+        layout = webhook_layout()
         detail = (
-            f"{rounds} rounds of {seconds} s, floor and Chancela alternating, 16 connections; "
+            f"{rounds} rounds of {seconds} s, floor and Chancela alternating, 16 connections, "
+            f"both under gunicorn {layout['workers']} × {layout['class']} "
+            f"({layout['threads']} thread(s) each; the webhook receiver's unit); "
             f"{pairs}. Every delivery was distinct, answered 200 and stored, warm-up included "
             f"(Chancela {stored} rows for {sent['chancela']} requests counted by wrk, floor "
             f"{floor_stored} for {sent['floor']}; wrk leaves out up to one request per "

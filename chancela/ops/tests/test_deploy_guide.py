@@ -7,6 +7,7 @@ screen steps (they have their own tests).
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -20,6 +21,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
+from chancela.callbacks.models import InboundCallback
+from chancela.testing.factories import TEST_WEBHOOK_SECRET, make_config, make_unit
 from chancela.testing.processes import (
     REPO_ROOT,
     ManagedProcess,
@@ -28,6 +31,7 @@ from chancela.testing.processes import (
     running,
     wait_for_http,
 )
+from clicksign_emulator import webhook_signature
 
 DEPLOY = REPO_ROOT / "deploy"
 UNITS = DEPLOY / "systemd"
@@ -77,6 +81,7 @@ def test_it_ships_systemd_units_that_systemd_accepts(tmp_path):
         (tmp_path / unit.name).write_text(text)
     names = [
         "chancela-web.service",
+        "chancela-webhooks.service",
         "chancela-scheduler.service",
         "chancela-worker@1.service",
         "chancela.target",
@@ -135,8 +140,14 @@ def test_it_follows_the_guide_from_first_run_to_ready(tmp_path):
     web_argv = unit_exec_start("chancela-web.service")
     web_argv[web_argv.index("--bind") + 1] = f"127.0.0.1:{port}"
     web_argv[web_argv.index("--workers") + 1] = "1"
+    webhooks_port = free_port()
+    webhooks_argv = unit_exec_start("chancela-webhooks.service")
+    webhooks_argv[webhooks_argv.index("--bind") + 1] = f"127.0.0.1:{webhooks_port}"
+    webhooks_argv[webhooks_argv.index("--workers") + 1] = "1"
+    config = make_config(make_unit(), webhook_secret=TEST_WEBHOOK_SECRET)
     processes = [
         ManagedProcess("web", web_argv, env, tmp_path / "web.log"),
+        ManagedProcess("webhooks", webhooks_argv, env, tmp_path / "webhooks.log"),
         ManagedProcess(
             "worker", unit_exec_start("chancela-worker@.service"), env, tmp_path / "worker.log"
         ),
@@ -167,6 +178,24 @@ def test_it_follows_the_guide_from_first_run_to_ready(tmp_path):
             headers={"X-Forwarded-Proto": "https", "Host": "chancela.escola.edu.br"},
         )
         assert login.status_code in (200, 301), login.status_code
+        # The webhook receiver, as Caddy routes /callbackclicksign* to it.
+        wait_for_http(f"http://127.0.0.1:{webhooks_port}/healthz", process=processes[1])
+        body = json.dumps(
+            {"event": {"name": "upload", "occurred_at": "2026-08-10T10:00:00.000-03:00"},
+             "document": {"key": "guide-doc", "status": "running", "metadata": {}}}
+        ).encode()  # fmt: skip
+        delivered = httpx.post(
+            f"http://127.0.0.1:{webhooks_port}/callbackclicksign/{config.public_id}",
+            content=body,
+            headers={
+                "Content-Type": "application/json",
+                "Content-Hmac": webhook_signature(TEST_WEBHOOK_SECRET, body),
+                "Host": "chancela.escola.edu.br",
+                "X-Forwarded-Proto": "https",
+            },
+        )
+        assert (delivered.status_code, delivered.json()["code"]) == (200, "stored")
+        assert InboundCallback.objects.filter(document_key="guide-doc").count() == 1
         for process in processes:
             assert process.running, process.log()[-3000:]
     # JSON log lines, as in production.
