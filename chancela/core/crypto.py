@@ -63,6 +63,11 @@ def _scheme(stored: str) -> str:
     raise EncryptionKeyError("stored secret has an unknown format")
 
 
+def token(stored: str) -> bytes:
+    """The Fernet token of a stored value, whatever its scheme."""
+    return stored[len(_scheme(stored)) :].encode("ascii")
+
+
 def decrypt(stored: str) -> str:
     scheme = _scheme(stored)
     try:

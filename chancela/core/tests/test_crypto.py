@@ -53,8 +53,14 @@ def test_it_refuses_to_work_without_any_key(settings):
 
 @pytest.mark.django_db
 def test_it_rotates_every_row_so_the_new_key_alone_reads_them(settings):
+    from chancela.callbacks.models import InboundCallback
+
     old_key = settings.ENCRYPTION_KEYS[0]
     configs = [make_config(make_unit()) for _ in range(3)]
+    callback = InboundCallback.objects.create(
+        config=configs[0], unit=configs[0].unit, body='{"event":"sign"}' * 40,
+        body_sha256="b" * 64, event_key="k-rotate", event_name="sign",
+    )  # fmt: skip
     new_key = Fernet.generate_key().decode()
     settings.ENCRYPTION_KEYS = [new_key, old_key]
 
@@ -65,6 +71,7 @@ def test_it_rotates_every_row_so_the_new_key_alone_reads_them(settings):
         fresh = SignatureConfig.objects.get(pk=config.pk)
         assert fresh.token == TEST_TOKEN
         assert fresh.webhook_secret == TEST_WEBHOOK_SECRET
+    assert InboundCallback.objects.get(pk=callback.pk).body == '{"event":"sign"}' * 40
     settings.ENCRYPTION_KEYS = [old_key]
     with pytest.raises(EncryptionKeyError):
         SignatureConfig.objects.get(pk=configs[0].pk)

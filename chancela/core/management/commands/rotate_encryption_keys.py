@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from chancela.core.crypto import PREFIX, EncryptionKeyError, encrypted_fields, rotate
+from chancela.core.crypto import EncryptionKeyError, encrypted_fields, rotate, token
 
 BATCH = 500
 
@@ -48,7 +48,7 @@ class Command(BaseCommand):
                     for row_id, stored in cursor.fetchall():
                         try:
                             rotated = rotate(stored)
-                            newest.decrypt(rotated[len(PREFIX) :].encode("ascii"))
+                            newest.decrypt(token(rotated))
                         except EncryptionKeyError as exc:
                             raise CommandError(
                                 f"{model.__name__}.{field.name} row {row_id} cannot be decrypted "
