@@ -67,3 +67,16 @@ def client_for_config(
         on_success=stamp_success,
         signed_file_hosts=tuple(settings.CHANCELA_SIGNED_FILE_HOSTS),
     )
+
+
+def configs_sharing_account(config: SignatureConfig) -> list[int]:
+    """The ids of the configurations whose calls count against ``config``'s Clicksign account
+    (``config`` included): the same service and token, the rate limiter's key. Several units of
+    a school network often share one account under configurations of their own."""
+    key = account_hash(base_url=config.service_url, token=config.token)
+    return [
+        other.pk
+        for other in SignatureConfig.objects.filter(environment=config.environment)
+        if other.pk == config.pk
+        or account_hash(base_url=other.service_url, token=other.token) == key
+    ]

@@ -87,7 +87,7 @@ from chancela.clicksign.types import (
 )
 from chancela.core.http import Timeouts
 from chancela.core.killpoints import kill_point
-from chancela.esign.clients import client_for_config
+from chancela.esign.clients import client_for_config, configs_sharing_account
 from chancela.signing.models import (
     Document,
     DocumentStatus,
@@ -868,8 +868,8 @@ def _account_backlog_defer(run: _Run, *, until: datetime) -> int:
     taking them one by one only to put each back. Moves the ready-to-run ones (new jobs, and
     jobs set aside earlier that are due before ``until``) to ``until`` with
     ``DEFERRED_PRIORITY``; retries waiting for a later moment and jobs already running are left
-    alone. A configuration's requests stand for its account here (two configurations sharing a
-    token each set their own jobs aside). One UPDATE; returns how many jobs moved."""
+    alone. The account is the limiter's: every configuration with the same service and token
+    (``configs_sharing_account``). One UPDATE; returns how many jobs moved."""
     from django_tasks.base import TaskResultStatus
     from django_tasks_db.models import DBTaskResult, get_date_max
 
@@ -878,7 +878,9 @@ def _account_backlog_defer(run: _Run, *, until: datetime) -> int:
     # Text of a public id on either side, dashes dropped: PostgreSQL prints a uuid with them,
     # SQLite stores 32 hex digits, the job's arguments carry the dashed form.
     waiting = (
-        SignatureRequest.objects.filter(ACTIVE, config_id=run.request.config_id)
+        SignatureRequest.objects.filter(
+            ACTIVE, config_id__in=configs_sharing_account(run.request.config)
+        )
         .exclude(pk=run.request.pk)
         .annotate(key=_undashed(Cast("public_id", TextField())))
         .values("key")

@@ -187,3 +187,29 @@ def test_it_waits_out_a_notification_minute_without_setting_the_accounts_other_j
     assert a2_job.run_after == get_date_max()
     assert a2_job.priority == 0
     assert signature_request_dispatch(request_id=str(a2.public_id)) == "done"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_sets_aside_the_jobs_of_every_configuration_on_the_same_account(
+    clicksign_emulator, emulated_config
+):
+    # Another unit's configuration with the same token: the same Clicksign account, the same
+    # limiter window. A third configuration on another account keeps its place.
+    sibling = make_config(
+        make_unit(), token=emulated_config.token, api_user_email=emulated_config.api_user_email
+    )
+    other, _ = another_account(clicksign_emulator)
+    calls_fill_the_window(emulated_config, SANDBOX_LIMIT)
+    a1 = make_dispatchable_request(emulated_config, signers=1, auths=False)
+    s1 = make_dispatchable_request(sibling, signers=1, auths=False)
+    b1 = make_dispatchable_request(other, signers=1, auths=False)
+
+    assert signature_request_dispatch(request_id=str(a1.public_id)) == "retry"
+
+    s1_job = dispatch_job(s1)
+    assert s1_job.priority == DEFERRED_PRIORITY
+    assert s1_job.run_after >= account_window_frees_at(emulated_config) - timedelta(
+        seconds=RESUME_EARLY_SECONDS + 0.1
+    )
+    b1_job = dispatch_job(b1)
+    assert (b1_job.run_after, b1_job.priority) == (get_date_max(), 0)
