@@ -3,6 +3,9 @@
 Read the document again for a fresh link (they live 5 minutes), download it without the token
 from a host allowed for the configuration's environment, under a size cap, check it is a PDF,
 store it. No network call happens inside a transaction; a link not there yet is retried.
+When the account's rate-limit window is full, the job does not hold its worker: it waits at most
+``SLOT_WAIT_SECONDS`` for a slot, as a dispatch does, and is otherwise put back for the moment
+the slot frees, without spending an attempt (``wait``).
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from chancela.clicksign.errors import (
     ClicksignError,
     ClicksignPermanentError,
     ClicksignRetryableError,
+    ClicksignSlotWait,
 )
 from chancela.esign.clients import client_for_config
+from chancela.signing.dispatch import RESUME_EARLY_SECONDS, SLOT_WAIT_SECONDS
 from chancela.signing.models import Document, SignatureRequest
 from chancela.signing.transitions import request_event_add
 
@@ -33,7 +38,7 @@ MAX_ATTEMPTS = 10
 
 @dataclass(frozen=True)
 class ArchiveOutcome:
-    state: str  # archived | already | retry | failed
+    state: str  # archived | already | retry | wait (for a rate-limit slot) | failed
     retry_in: float = 0.0
     error: str = ""
 
@@ -65,7 +70,7 @@ def document_signed_file_archive(*, document_public_id: str, attempt: int = 1) -
         return _retry(document, attempt, "Envio ainda sem os identificadores da Clicksign.")
     config = request.config
     try:
-        with client_for_config(config) as client:
+        with client_for_config(config, max_wait=SLOT_WAIT_SECONDS) as client:
             remote = client.document_get(
                 request.clicksign_envelope_id, document.clicksign_document_id
             )
@@ -75,6 +80,10 @@ def document_signed_file_archive(*, document_public_id: str, attempt: int = 1) -
             if not client.download_allowed(url):
                 return _fail(document, "Endereço do PDF assinado fora dos servidores permitidos.")
             downloaded = client.download(url, max_bytes=settings.CHANCELA_SIGNED_FILE_MAX_BYTES)
+    except ClicksignSlotWait as exc:  # nothing was sent: back when the slot frees
+        return ArchiveOutcome(
+            "wait", retry_in=max(0.0, (exc.retry_after or 0.0) - RESUME_EARLY_SECONDS)
+        )
     except ClicksignRetryableError as exc:
         return _retry(document, attempt, str(exc), at_least=exc.retry_after or 0.0)
     except ClicksignPermanentError as exc:

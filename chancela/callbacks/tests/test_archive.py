@@ -93,3 +93,34 @@ def test_it_refuses_what_is_not_a_pdf_or_too_big(cb, client, settings, fault, me
     assert not document.signed_sha256
     request.refresh_from_db()
     assert request.status == RequestStatus.AWAITING_SIGNATURES
+
+
+def test_it_puts_the_job_back_for_the_slot_instead_of_holding_the_worker(cb, client, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from chancela.callbacks.tasks import archive_signed_file
+    from chancela.clicksign.ratelimit import LIMITS
+
+    request = _closed(cb, client)
+    document = request.documents.get()
+    monkeypatch.setitem(LIMITS, "sandbox", 3)
+    with client_for_config(cb.config) as busy:  # another job used the account's whole window
+        for _ in range(3):
+            busy.envelopes_list(page_size=1)
+
+    # With a 15 s wait it would have slept until the slot freed and archived: it gives up the
+    # worker after SLOT_WAIT_SECONDS instead, nothing sent, and says when to come back.
+    outcome = document_signed_file_archive(document_public_id=str(document.public_id), attempt=4)
+    assert outcome.state == "wait" and 8.0 < outcome.retry_in <= 10.0
+
+    DBTaskResult.objects.all().delete()
+    assert archive_signed_file.call(str(document.public_id), 4) == "wait"
+    [job] = DBTaskResult.objects.filter(task_path__endswith="archive_signed_file")
+    assert job.args_kwargs["args"] == [str(document.public_id), 4]  # no attempt spent
+    assert job.run_after > timezone.now() + timedelta(seconds=8)
+    document.refresh_from_db()
+    assert not document.signed_sha256
+    assert not request.events.filter(kind="signed_file_failed").exists()
