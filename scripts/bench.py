@@ -415,7 +415,12 @@ def write_bodies(path: Path, secret: str, start: int, count: int) -> None:
             out.write(f"{webhook_signature(secret, raw)}\t{raw.decode()}\n")
 
 
-def wrk_run(url: str, bodies: Path, seconds: int, connections: int = 16) -> dict[str, Any]:
+P4_CONNECTIONS = 16
+
+
+def wrk_run(
+    url: str, bodies: Path, seconds: int, connections: int = P4_CONNECTIONS
+) -> dict[str, Any]:
     argv = [
         "/usr/bin/wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
         "-s", str(ROOT / "scripts/bench_callbacks.lua"), url, "--", str(bodies), "2",
@@ -509,7 +514,7 @@ def figure_p4() -> None:
         stored = InboundCallback.objects.count()
         # wrk does not count the requests still in flight when a run stops (at most one per
         # connection), though the server stores them.
-        in_flight = 16 * 2 * rounds
+        in_flight = P4_CONNECTIONS * 2 * rounds
         if not all(
             sent[side] <= rows <= sent[side] + in_flight
             for side, rows in (("chancela", stored), ("floor", floor_stored))

@@ -22,10 +22,12 @@ def archive_signed_file(document_public_id: str, attempt: int) -> str:
     from chancela.callbacks.archive import document_signed_file_archive
 
     outcome = document_signed_file_archive(document_public_id=document_public_id, attempt=attempt)
-    if outcome.state in ("retry", "wait"):  # waiting for a rate-limit slot spends no attempt
+    if outcome.state in ("retry", "wait"):
+        # Waiting for a rate-limit slot spends no attempt.
+        next_attempt = attempt + 1 if outcome.state == "retry" else attempt
         archive_signed_file.using(
             run_after=timezone.now() + timedelta(seconds=outcome.retry_in)
-        ).enqueue(document_public_id, attempt + (outcome.state == "retry"))
+        ).enqueue(document_public_id, next_attempt)
     return outcome.state
 
 

@@ -71,7 +71,7 @@ def token(stored: str) -> bytes:
 def decrypt(stored: str) -> str:
     scheme = _scheme(stored)
     try:
-        data = current_cipher().decrypt(stored[len(scheme) :].encode("ascii"))
+        data = current_cipher().decrypt(token(stored))
     except InvalidToken as exc:
         raise EncryptionKeyError(
             "a stored secret cannot be decrypted with CHANCELA_ENCRYPTION_KEYS "
@@ -84,12 +84,11 @@ def decrypt(stored: str) -> str:
 
 def rotate(stored: str) -> str:
     """Re-encrypt a stored value under the newest key (it must be readable by some key)."""
-    scheme = _scheme(stored)
     try:
-        token = current_cipher().rotate(stored[len(scheme) :].encode("ascii"))
+        rotated = current_cipher().rotate(token(stored))
     except InvalidToken as exc:
         raise EncryptionKeyError("a stored secret cannot be decrypted for rotation") from exc
-    return scheme + token.decode("ascii")
+    return _scheme(stored) + rotated.decode("ascii")
 
 
 def fingerprint(secret: str | None) -> str:

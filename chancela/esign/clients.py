@@ -11,12 +11,15 @@ from datetime import datetime, timedelta
 
 import httpx
 from django.conf import settings
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from chancela.clicksign.client import DEFAULT_TIMEOUTS, ClicksignClient
 from chancela.clicksign.legacy import LegacyClicksignClient
 from chancela.clicksign.port import API_LEGACY, ClicksignPort
 from chancela.clicksign.ratelimit import DatabaseRateLimiter, account_hash
+from chancela.core.crypto import EncryptionKeyError, decrypt
 from chancela.core.http import Timeouts
 from chancela.esign.models import SignatureConfig
 
@@ -49,7 +52,7 @@ def client_for_config(
     limit = settings.CHANCELA_CLICKSIGN_RATE_LIMITS.get(config.environment)
     if limit:  # a deployment-level override of Clicksign's published limit
         limiter = DatabaseRateLimiter(
-            account=account_hash(base_url=config.service_url, token=config.token),
+            account=config_account_key(config),
             limit=limit,
             max_flight=timeouts.total + 5.0,
         )
@@ -69,14 +72,30 @@ def client_for_config(
     )
 
 
+def config_account_key(config: SignatureConfig) -> str:
+    """The Clicksign account ``config`` calls, as the rate limiter keys it (service and token)."""
+    return account_hash(base_url=config.service_url, token=config.token)
+
+
 def configs_sharing_account(config: SignatureConfig) -> list[int]:
     """The ids of the configurations whose calls count against ``config``'s Clicksign account
     (``config`` included): the same service and token, the rate limiter's key. Several units of
-    a school network often share one account under configurations of their own."""
-    key = account_hash(base_url=config.service_url, token=config.token)
-    return [
-        other.pk
-        for other in SignatureConfig.objects.filter(environment=config.environment)
-        if other.pk == config.pk
-        or account_hash(base_url=other.service_url, token=other.token) == key
-    ]
+    a school network often share one account under configurations of their own.
+
+    Tokens are read raw and decrypted one by one: a configuration whose token no key can read
+    calls no account, and must not make this fail for the others."""
+    key = config_account_key(config)
+    stored_tokens = (
+        SignatureConfig.objects.filter(environment=config.environment)
+        .annotate(stored_token=Cast("token", TextField()))  # the ciphertext, not decrypted
+        .values_list("pk", "stored_token")
+    )
+    found = []
+    for pk, stored in stored_tokens:
+        try:
+            token = decrypt(stored) if stored else ""
+        except EncryptionKeyError:
+            continue
+        if account_hash(base_url=config.service_url, token=token) == key:
+            found.append(pk)
+    return found

@@ -26,10 +26,11 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from chancela.batches.models import BatchRow
 from chancela.callbacks.models import InboundCallback, RejectedCallback
 from chancela.clicksign.models import RateLimitBucket
-from chancela.clicksign.ratelimit import SCOPE_ACCOUNT, account_hash
+from chancela.clicksign.ratelimit import SCOPE_ACCOUNT
 from chancela.core.crypto import EncryptionKeyError
 from chancela.core.heartbeat import last_seen
 from chancela.core.models import Heartbeat
+from chancela.esign.clients import config_account_key
 from chancela.esign.models import SignatureConfig
 from chancela.ops.health import queue_stats
 from chancela.signing.models import Document, RequestEvent, SignatureRequest
@@ -48,7 +49,7 @@ def _accounts() -> dict[str, list[SignatureConfig]]:
     accounts: dict[str, list[SignatureConfig]] = {}
     for config in SignatureConfig.objects.filter(active=True):
         try:
-            account = account_hash(base_url=config.service_url, token=config.token)
+            account = config_account_key(config)
         except EncryptionKeyError:  # an unreadable token must not break the scrape
             logger.warning("metrics: a configuration token cannot be decrypted")
             continue

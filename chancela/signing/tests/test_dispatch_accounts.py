@@ -17,9 +17,9 @@ from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult, get_date_max
 
 from chancela.clicksign.models import RateLimitBucket
-from chancela.clicksign.ratelimit import SCOPE_ACCOUNT, WINDOW_SECONDS, account_hash
+from chancela.clicksign.ratelimit import SCOPE_ACCOUNT, WINDOW_SECONDS
 from chancela.core.worker import ResilientWorker
-from chancela.esign.clients import client_for_config
+from chancela.esign.clients import client_for_config, config_account_key
 from chancela.esign.models import SignatureConfig
 from chancela.signing.dispatch import (
     DEFERRED_PRIORITY,
@@ -69,7 +69,7 @@ def calls_fill_the_window(config: SignatureConfig, count: int) -> None:
 
 def account_window_frees_at(config: SignatureConfig) -> datetime:
     """When the oldest call in the account's window leaves it (a slot frees)."""
-    key = account_hash(base_url=config.service_url, token=config.token)
+    key = config_account_key(config)
     bucket = RateLimitBucket.objects.get(account=key, scope=SCOPE_ACCOUNT)
     oldest = min(end for _, _, end in bucket.entries)
     return datetime.fromtimestamp(oldest + WINDOW_SECONDS, tz=UTC)
@@ -149,18 +149,26 @@ def test_it_runs_another_accounts_job_while_the_first_account_waits_for_its_wind
 
 
 @pytest.mark.django_db(transaction=True)
-def test_it_leaves_a_second_account_untouched_when_it_sets_the_first_accounts_jobs_aside(
+def test_it_sets_aside_every_configuration_of_the_full_account_and_leaves_a_second_account(
     clicksign_emulator, emulated_config
 ):
+    # Another unit's configuration with the same token: the same Clicksign account and window.
+    sibling = make_config(
+        make_unit(), token=emulated_config.token, api_user_email=emulated_config.api_user_email
+    )
     second, _ = another_account(clicksign_emulator)
     calls_fill_the_window(emulated_config, SANDBOX_LIMIT)
     a1 = make_dispatchable_request(emulated_config, signers=1, auths=False)
     a2 = make_dispatchable_request(emulated_config, signers=1, auths=False)
+    s1 = make_dispatchable_request(sibling, signers=1, auths=False)
     b1 = make_dispatchable_request(second, signers=1, auths=False)
 
     assert signature_request_dispatch(request_id=str(a1.public_id)) == "retry"
 
-    assert dispatch_job(a2).priority == DEFERRED_PRIORITY
+    frees = account_window_frees_at(emulated_config)
+    for aside in (dispatch_job(a2), dispatch_job(s1)):
+        assert aside.priority == DEFERRED_PRIORITY
+        assert aside.run_after >= frees - timedelta(seconds=RESUME_EARLY_SECONDS + 0.1)
     b1_job = dispatch_job(b1)
     assert b1_job.run_after == get_date_max()  # ready at once, as queued
     assert b1_job.priority == 0
@@ -187,29 +195,3 @@ def test_it_waits_out_a_notification_minute_without_setting_the_accounts_other_j
     assert a2_job.run_after == get_date_max()
     assert a2_job.priority == 0
     assert signature_request_dispatch(request_id=str(a2.public_id)) == "done"
-
-
-@pytest.mark.django_db(transaction=True)
-def test_it_sets_aside_the_jobs_of_every_configuration_on_the_same_account(
-    clicksign_emulator, emulated_config
-):
-    # Another unit's configuration with the same token: the same Clicksign account, the same
-    # limiter window. A third configuration on another account keeps its place.
-    sibling = make_config(
-        make_unit(), token=emulated_config.token, api_user_email=emulated_config.api_user_email
-    )
-    other, _ = another_account(clicksign_emulator)
-    calls_fill_the_window(emulated_config, SANDBOX_LIMIT)
-    a1 = make_dispatchable_request(emulated_config, signers=1, auths=False)
-    s1 = make_dispatchable_request(sibling, signers=1, auths=False)
-    b1 = make_dispatchable_request(other, signers=1, auths=False)
-
-    assert signature_request_dispatch(request_id=str(a1.public_id)) == "retry"
-
-    s1_job = dispatch_job(s1)
-    assert s1_job.priority == DEFERRED_PRIORITY
-    assert s1_job.run_after >= account_window_frees_at(emulated_config) - timedelta(
-        seconds=RESUME_EARLY_SECONDS + 0.1
-    )
-    b1_job = dispatch_job(b1)
-    assert (b1_job.run_after, b1_job.priority) == (get_date_max(), 0)
