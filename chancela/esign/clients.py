@@ -77,25 +77,33 @@ def config_account_key(config: SignatureConfig) -> str:
     return account_hash(base_url=config.service_url, token=config.token)
 
 
+# The token column as stored (the ciphertext): reading many configurations' accounts decrypts
+# each token on its own, so that one no key can read (restored from another installation, say)
+# is skipped instead of failing the whole query as loading the model would.
+STORED_TOKEN = Cast("token", TextField())
+
+
+def stored_token_account_key(*, base_url: str, stored_token: str | None) -> str | None:
+    """The account key of a token as stored; None when no configured key can read it."""
+    try:
+        token = decrypt(stored_token) if stored_token else ""
+    except EncryptionKeyError:
+        return None
+    return account_hash(base_url=base_url, token=token)
+
+
 def configs_sharing_account(config: SignatureConfig) -> list[int]:
     """The ids of the configurations whose calls count against ``config``'s Clicksign account
     (``config`` included): the same service and token, the rate limiter's key. Several units of
-    a school network often share one account under configurations of their own.
-
-    Tokens are read raw and decrypted one by one: a configuration whose token no key can read
-    calls no account, and must not make this fail for the others."""
+    a school network often share one account under configurations of their own."""
     key = config_account_key(config)
-    stored_tokens = (
+    stored = (
         SignatureConfig.objects.filter(environment=config.environment)
-        .annotate(stored_token=Cast("token", TextField()))  # the ciphertext, not decrypted
+        .annotate(stored_token=STORED_TOKEN)
         .values_list("pk", "stored_token")
     )
-    found = []
-    for pk, stored in stored_tokens:
-        try:
-            token = decrypt(stored) if stored else ""
-        except EncryptionKeyError:
-            continue
-        if account_hash(base_url=config.service_url, token=token) == key:
-            found.append(pk)
-    return found
+    return [
+        pk
+        for pk, stored_token in stored
+        if stored_token_account_key(base_url=config.service_url, stored_token=stored_token) == key
+    ]

@@ -27,10 +27,9 @@ from chancela.batches.models import BatchRow
 from chancela.callbacks.models import InboundCallback, RejectedCallback
 from chancela.clicksign.models import RateLimitBucket
 from chancela.clicksign.ratelimit import SCOPE_ACCOUNT
-from chancela.core.crypto import EncryptionKeyError
 from chancela.core.heartbeat import last_seen
 from chancela.core.models import Heartbeat
-from chancela.esign.clients import config_account_key
+from chancela.esign.clients import STORED_TOKEN, stored_token_account_key
 from chancela.esign.models import SignatureConfig
 from chancela.ops.health import queue_stats
 from chancela.signing.models import Document, RequestEvent, SignatureRequest
@@ -47,10 +46,17 @@ def _account_label(account: str) -> str:
 def _accounts() -> dict[str, list[SignatureConfig]]:
     """Each Clicksign account (keyed hash of base URL + token) and the configurations using it."""
     accounts: dict[str, list[SignatureConfig]] = {}
-    for config in SignatureConfig.objects.filter(active=True):
-        try:
-            account = config_account_key(config)
-        except EncryptionKeyError:  # an unreadable token must not break the scrape
+    configs = (
+        SignatureConfig.objects.filter(active=True)
+        .defer("token", "webhook_secret", "previous_webhook_secret")
+        .annotate(stored_token=STORED_TOKEN)
+    )
+    for config in configs:
+        account = stored_token_account_key(
+            base_url=config.service_url,
+            stored_token=config.stored_token,
+        )
+        if account is None:  # an unreadable token must not break the scrape
             logger.warning("metrics: a configuration token cannot be decrypted")
             continue
         accounts.setdefault(account, []).append(config)

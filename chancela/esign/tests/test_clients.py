@@ -1,7 +1,7 @@
 import pytest
+from cryptography.fernet import Fernet
 
 from chancela.esign.clients import configs_sharing_account
-from chancela.esign.models import SignatureConfig
 from chancela.testing.factories import make_config, make_unit
 
 
@@ -17,9 +17,12 @@ def test_it_groups_the_configurations_that_share_a_clicksign_account(settings):
     other_service = make_config(
         make_unit(), token="0b0b0b0b-1111-4222-8333-444444444444", environment="production"
     )
-    # A configuration whose token no key reads (restored from another installation, say).
-    unreadable = make_config(make_unit(), token="0d0d0d0d-1111-4222-8333-444444444444")
-    SignatureConfig.objects.filter(pk=unreadable.pk).update(token="f1:not-a-fernet-token")
+    # A configuration whose token no key reads (restored from another installation, say): the
+    # same token, encrypted under a key this installation does not have.
+    keys = settings.ENCRYPTION_KEYS
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
+    make_config(make_unit(), token="0b0b0b0b-1111-4222-8333-444444444444")
+    settings.ENCRYPTION_KEYS = keys
 
     assert sorted(configs_sharing_account(first)) == sorted([first.pk, sibling.pk])
     assert configs_sharing_account(other_token) == [other_token.pk]

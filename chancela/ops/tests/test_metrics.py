@@ -98,3 +98,19 @@ def test_it_counts_429s_and_dispatch_retries(cb, client, scrape):  # noqa: F811
     assert figure(figures, "chancela_dispatch_failures_total", outcome="retry",
                   reason="http_429") == 1  # fmt: skip
     assert SignatureRequest.objects.get(pk=request.pk).status == "sending"
+
+
+def test_it_scrapes_past_a_configuration_whose_token_no_key_reads(scrape, settings):
+    from cryptography.fernet import Fernet
+
+    from chancela.testing.factories import make_config, make_unit
+
+    readable = make_config(make_unit())
+    keys = settings.ENCRYPTION_KEYS
+    settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]  # restored from elsewhere
+    unreadable = make_config(make_unit())
+    settings.ENCRYPTION_KEYS = keys
+
+    infos = [k for k in scrape() if k[0] == "chancela_clicksign_account_info"]
+    configs = {dict(labels)["config"] for _, labels in infos}
+    assert str(readable.public_id) in configs and str(unreadable.public_id) not in configs
